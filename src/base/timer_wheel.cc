@@ -1,0 +1,60 @@
+// Hashed timing wheel, see timer_wheel.h.
+#include "base/timer_wheel.h"
+
+#include <algorithm>
+
+namespace ustack {
+
+TimerWheel::TimerWheel(Instant start, Duration tick, size_t slots)
+    : tick_(tick), slots_(slots), processed_(TickOf(start)) {}
+
+void TimerWheel::Arm(Timer* t, Instant deadline) {
+  t->deadline_ = deadline;
+  const int64_t tick = std::max(TickOf(deadline), processed_);
+  Slot(tick).PushBack(t);
+}
+
+size_t TimerWheel::RunSlot(int64_t tick, Instant now) {
+  ListHead due;
+  ListHead& slot = Slot(tick);
+  // Move the due timers out first so callbacks that re-arm into this slot are not revisited.
+  ListNode* n = slot.front();
+  while (n) {
+    ListNode* next = slot.Next(n);
+    if (static_cast<Timer*>(n)->deadline_ <= now) due.PushBack(n);
+    n = next;
+  }
+  size_t fired = 0;
+  while (ListNode* d = due.PopFront()) {
+    auto* t = static_cast<Timer*>(d);
+    t->cb_(t->ctx_, now);
+    ++fired;
+  }
+  return fired;
+}
+
+size_t TimerWheel::Advance(Instant now) {
+  const int64_t now_tick = TickOf(now);
+  if (now_tick < processed_) return 0;
+  const int64_t span = static_cast<int64_t>(slots_.size());
+  const int64_t first = std::max(processed_, now_tick - span + 1);
+  size_t fired = 0;
+  for (int64_t t = first; t <= now_tick; ++t) fired += RunSlot(t, now);
+  processed_ = now_tick;
+  return fired;
+}
+
+Instant TimerWheel::NextDeadline() const {
+  Instant best = Instant::Max();
+  const int64_t span = static_cast<int64_t>(slots_.size());
+  for (int64_t t = processed_; t < processed_ + span; ++t) {
+    const ListHead& slot = slots_[static_cast<size_t>(t) % slots_.size()];
+    for (ListNode* n = slot.front(); n; n = slot.Next(n)) {
+      best = std::min(best, static_cast<Timer*>(n)->deadline_);
+    }
+    if (best != Instant::Max() && TickOf(best) <= t) break;
+  }
+  return best;
+}
+
+}  // namespace ustack

@@ -1,0 +1,101 @@
+// Packet: the one owning handle over an rte_mbuf chain. Move-only; frees the chain when
+// destroyed. Headers are pushed into headroom on output (Prepend) and pulled on input (Pull).
+// Protocol code sees byte spans, never rte_mbuf fields; only buf/ and port/ include DPDK.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace ustack {
+
+// Headroom reserved in every transmit packet: Ethernet (14) + VLAN (4) + IPv6 (40) + TCP
+// with options (60), rounded up.
+inline constexpr uint16_t kTxHeadroom = 128;
+
+class Packet {
+ public:
+  Packet() = default;
+  explicit Packet(rte_mbuf* m) : m_(m) {}  // adopts m
+  Packet(Packet&& o) noexcept : m_(o.m_) { o.m_ = nullptr; }
+  Packet& operator=(Packet&& o) noexcept;
+  Packet(const Packet&) = delete;
+  Packet& operator=(const Packet&) = delete;
+  ~Packet() { Reset(); }
+
+  // An empty packet with at least kTxHeadroom of headroom; invalid when the pool is empty.
+  static Packet Alloc(rte_mempool* pool);
+  // An empty packet holding a copy of `bytes` (single segment; invalid if it cannot fit).
+  static Packet FromBytes(rte_mempool* pool, std::span<const uint8_t> bytes);
+
+  bool valid() const { return m_ != nullptr; }
+  explicit operator bool() const { return valid(); }
+  rte_mbuf* mbuf() const { return m_; }
+  rte_mbuf* Release() {
+    rte_mbuf* m = m_;
+    m_ = nullptr;
+    return m;
+  }
+  void Reset();
+
+  uint32_t length() const;       // bytes in the whole chain
+  uint16_t segments() const;     // mbufs in the chain
+  uint16_t headroom() const;     // free bytes before the data of the first segment
+  uint16_t tailroom() const;     // free bytes after the data of the last segment
+  bool contiguous() const { return segments() <= 1; }
+
+  // The data of the first segment.
+  std::span<uint8_t> head() const;
+  // Ensures the first n bytes are in the first segment (copying if needed); false if the
+  // packet is shorter than n or the segment cannot hold n.
+  bool MakeContiguous(uint32_t n);
+
+  // Grows the front by n bytes and returns them; nullptr when headroom is short.
+  uint8_t* Prepend(uint16_t n);
+  // Removes n bytes from the front; false if the first segment is shorter.
+  bool Pull(uint32_t n);
+  // Removes n bytes from the end (possibly across segments); false if longer than the packet.
+  bool TrimBack(uint32_t n);
+  // Keeps only the first n bytes.
+  bool TruncateTo(uint32_t n) { return n <= length() && TrimBack(length() - n); }
+  // Grows the end of the last segment by n bytes; nullptr when tailroom is short.
+  uint8_t* Append(uint16_t n);
+  // Appends bytes, adding segments from `pool` as needed; false (packet unchanged in length
+  // beyond what was appended) if the pool runs dry.
+  bool AppendBytes(rte_mempool* pool, std::span<const uint8_t> bytes);
+
+  // Copies out up to dst.size() bytes starting at offset; returns bytes copied.
+  size_t CopyOut(size_t offset, std::span<uint8_t> dst) const;
+  // Ones'-complement sum of bytes [offset, offset+len), for transport checksums.
+  uint64_t ChecksumSum(size_t offset, size_t len) const;
+  // A deep copy in fresh mbufs from `pool`; invalid on exhaustion.
+  Packet Copy(rte_mempool* pool) const;
+  // Links `tail` after this chain (both must be valid); false if too many segments.
+  bool Chain(Packet&& tail);
+
+ private:
+  rte_mbuf* m_ = nullptr;
+};
+
+// A per-core mbuf pool. Owns the rte_mempool.
+class PacketPool {
+ public:
+  // Creates a pool of `count` mbufs with room for `data_room` bytes each (headroom included).
+  PacketPool(const char* name, unsigned count, uint16_t data_room = 2048 + 128,
+             int socket_id = -1);
+  ~PacketPool();
+  PacketPool(const PacketPool&) = delete;
+  PacketPool& operator=(const PacketPool&) = delete;
+
+  bool ok() const { return pool_ != nullptr; }
+  rte_mempool* get() const { return pool_; }
+  unsigned available() const;
+
+ private:
+  rte_mempool* pool_ = nullptr;
+};
+
+}  // namespace ustack

@@ -1,0 +1,71 @@
+// The narrow interface between transports (TCP, UDP) and the network layer. Transports build
+// their header and payload in a Packet (allocated with headroom through AllocTx), then hand
+// it to SendIpv4, which prepends IPv4 and Ethernet, routes, resolves and queues it.
+#pragma once
+
+#include <cstdint>
+
+#include "base/addr.h"
+#include "base/time.h"
+#include "buf/packet.h"
+
+namespace ustack {
+
+inline constexpr uint8_t kIpProtoIcmp = 1;
+inline constexpr uint8_t kIpProtoTcp = 6;
+inline constexpr uint8_t kIpProtoUdp = 17;
+
+// What the network layer tells a transport about a received datagram.
+struct Ipv4Info {
+  Ipv4Addr src;
+  Ipv4Addr dst;
+  uint8_t protocol = 0;
+  uint8_t ttl = 0;
+  uint8_t tos = 0;
+  bool dst_broadcast = false;  // sent to a broadcast address of ours
+};
+
+struct Ipv4SendOptions {
+  uint8_t ttl = 64;
+  uint8_t tos = 0;
+  bool dont_fragment = true;
+};
+
+class IpOutput {
+ public:
+  // An empty packet with headroom for every lower header; invalid when buffers run out.
+  virtual Packet AllocTx() = 0;
+  // Sends `l4` (transport header + payload) to dst. src == Any picks the interface address.
+  // Returns false (and counts the drop) when no route, no buffer, or the queue is full;
+  // a packet waiting for ARP counts as sent.
+  virtual bool SendIpv4(Packet l4, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
+                        const Ipv4SendOptions& opts, Instant now) = 0;
+  // The largest transport segment (header included) that fits the path to dst unfragmented.
+  virtual uint16_t MaxTransportSize(Ipv4Addr dst) const = 0;
+  // The address this host uses as source towards dst.
+  virtual Ipv4Addr SourceFor(Ipv4Addr dst) const = 0;
+  // True when addr is one of this host's unicast addresses.
+  virtual bool IsLocal(Ipv4Addr addr) const = 0;
+
+ protected:
+  ~IpOutput() = default;
+};
+
+// Verdict of a transport on a received datagram.
+enum class Delivery {
+  kConsumed,    // taken (or dropped and counted) by the transport
+  kNoListener,  // no socket: the network layer answers ICMP port unreachable (RFC 1122 3.2.2.1)
+};
+
+// A transport protocol's input. `pkt` starts at the transport header; checksum not yet
+// verified (the transport does it with the pseudo header from `ip`). The handler may move
+// the packet out of `pkt` to keep it.
+class TransportHandler {
+ public:
+  virtual Delivery OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now) = 0;
+
+ protected:
+  ~TransportHandler() = default;
+};
+
+}  // namespace ustack

@@ -1,0 +1,149 @@
+// TcpLayer: the public face of TCP to the stack and the socket layer. It owns every
+// connection and listener (the socket layer holds non-owning pointers until it calls Close).
+// TCP does no I/O of its own: segments go out through IpOutput, time comes in as `now`,
+// timers live on the stack's TimerWheel, randomness comes from an injected Random.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "base/addr.h"
+#include "base/events.h"
+#include "base/random.h"
+#include "base/result.h"
+#include "base/time.h"
+#include "base/timer_wheel.h"
+#include "net/ip_output.h"
+
+namespace ustack {
+
+struct TcpConfig {
+  uint32_t send_buffer = 256 * 1024;     // bytes an application may queue for sending
+  uint32_t receive_buffer = 256 * 1024;  // advertised receive window limit
+  Duration rto_initial = Duration::Seconds(1);  // RFC 6298 2.1
+  Duration rto_min = Duration::Millis(200);     // Linux's minimum (RFC 6298 2.4 allows it)
+  Duration rto_max = Duration::Seconds(60);     // RFC 6298 2.5
+  Duration time_wait = Duration::Seconds(60);   // 2 MSL
+  Duration delayed_ack = Duration::Millis(40);
+  int syn_retries = 6;
+  int max_retries = 15;          // data retransmissions before the connection is aborted
+  uint16_t ephemeral_lo = 32768;  // ephemeral port range, inclusive
+  uint16_t ephemeral_hi = 60999;
+  uint32_t max_connections = 1 << 20;
+};
+
+enum class TcpState : uint8_t {
+  kClosed,
+  kListen,
+  kSynSent,
+  kSynReceived,
+  kEstablished,
+  kFinWait1,
+  kFinWait2,
+  kCloseWait,
+  kClosing,
+  kLastAck,
+  kTimeWait,
+};
+const char* TcpStateName(TcpState s);
+
+struct TcpCounters {
+  uint64_t segs_in = 0;
+  uint64_t segs_out = 0;
+  uint64_t retrans_segs = 0;
+  uint64_t rto_expired = 0;
+  uint64_t active_opens = 0;
+  uint64_t passive_opens = 0;
+  uint64_t resets_in = 0;
+  uint64_t resets_out = 0;
+  uint64_t established_resets = 0;
+  uint64_t drop_bad_checksum = 0;
+  uint64_t drop_malformed = 0;
+  uint64_t drop_no_connection = 0;  // answered with RST
+  uint64_t drop_out_of_window = 0;
+  uint64_t drop_listen_overflow = 0;
+  uint64_t drop_no_memory = 0;
+  uint64_t ooo_segments = 0;
+  uint64_t connections_aborted = 0;  // timeouts
+};
+
+class TcpConnection;
+class TcpListener;
+
+class TcpLayer : public TransportHandler {
+ public:
+  TcpLayer(IpOutput& ip, TimerWheel& timers, Random& random, const TcpConfig& cfg);
+  ~TcpLayer();
+  TcpLayer(const TcpLayer&) = delete;
+  TcpLayer& operator=(const TcpLayer&) = delete;
+
+  // Network-layer input (TransportHandler).
+  Delivery OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now) override;
+
+  // Passive open. addr may be Any. EADDRINUSE when taken.
+  Result<TcpListener*> Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink);
+  // Active open; sends the SYN. local_port 0 picks an ephemeral port (EADDRNOTAVAIL when
+  // none is free). The connection reports kEventOut when established, kEventErr on failure.
+  Result<TcpConnection*> Connect(Ipv4Addr local, uint16_t local_port, Ipv4Addr remote,
+                                 uint16_t remote_port, EventSink* sink, Instant now);
+  // Pops an established connection from the accept queue, or nullptr.
+  TcpConnection* Accept(TcpListener* l, EventSink* sink);
+  // Closes a listener; queued, unaccepted connections are reset.
+  void CloseListener(TcpListener* l, Instant now);
+
+  // Called once at the end of each poll iteration: sends coalesced ACKs and queued data.
+  void Flush(Instant now);
+
+  const TcpCounters& counters() const;
+  size_t connection_count() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class TcpListener {
+ public:
+  virtual ~TcpListener() = default;
+  virtual uint32_t events() const = 0;  // kEventIn when a connection waits to be accepted
+  virtual size_t accept_queue_length() const = 0;
+  virtual Ipv4Addr local_addr() const = 0;
+  virtual uint16_t local_port() const = 0;
+};
+
+// A connection as the socket layer sees it. After Close() or Abort() the pointer must not be
+// used again: the layer finishes the close (FIN_WAIT, TIME_WAIT) and frees the object.
+class TcpConnection {
+ public:
+  virtual ~TcpConnection() = default;
+
+  // Queues bytes for sending; returns how many were taken. EAGAIN when the send buffer is
+  // full, EPIPE after shutdown(SHUT_WR) or once the peer reset, ENOTCONN before established.
+  virtual Result<size_t> Send(std::span<const uint8_t> data, Instant now) = 0;
+  // Reads in-order bytes. 0 means end of stream (FIN received and all read); EAGAIN when
+  // nothing is ready; ECONNRESET (once) after a reset.
+  virtual Result<size_t> Recv(std::span<uint8_t> out, Instant now) = 0;
+  virtual size_t readable_bytes() const = 0;
+  virtual size_t writable_bytes() const = 0;
+  // SHUT_RD / SHUT_WR semantics; shutting down writing sends FIN after queued data.
+  virtual void Shutdown(bool read, bool write, Instant now) = 0;
+  // Application is done with the connection: like close(2). Unread data causes a RST
+  // (RFC 9293 3.10.4 / RFC 2525 2.17), else a FIN after queued data.
+  virtual void Close(Instant now) = 0;
+  // Sends RST and drops the connection at once (SO_LINGER with zero linger).
+  virtual void Abort(Instant now) = 0;
+
+  virtual uint32_t events() const = 0;   // current readiness (kEvent* bits)
+  virtual int TakeError() = 0;           // pending error for SO_ERROR (0 if none), cleared
+  virtual TcpState state() const = 0;
+  virtual void set_sink(EventSink* sink) = 0;
+  virtual void set_nodelay(bool on) = 0;
+  virtual Ipv4Addr local_addr() const = 0;
+  virtual uint16_t local_port() const = 0;
+  virtual Ipv4Addr remote_addr() const = 0;
+  virtual uint16_t remote_port() const = 0;
+};
+
+}  // namespace ustack
