@@ -19,7 +19,7 @@ class EventSink {
   virtual void OnEvents(uint32_t events) = 0;
 
  protected:
-  ~EventSink() = default;
+  virtual ~EventSink() = default;
 };
 
 }  // namespace ustack

@@ -46,9 +46,11 @@ class IpOutput {
   virtual Ipv4Addr SourceFor(Ipv4Addr dst) const = 0;
   // True when addr is one of this host's unicast addresses.
   virtual bool IsLocal(Ipv4Addr addr) const = 0;
+  // The pool transmit packets come from, for payloads that need more than one segment.
+  virtual rte_mempool* tx_pool() const { return nullptr; }
 
  protected:
-  ~IpOutput() = default;
+  virtual ~IpOutput() = default;
 };
 
 // Verdict of a transport on a received datagram.
@@ -65,7 +67,7 @@ class TransportHandler {
   virtual Delivery OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now) = 0;
 
  protected:
-  ~TransportHandler() = default;
+  virtual ~TransportHandler() = default;
 };
 
 }  // namespace ustack

@@ -33,8 +33,10 @@ class Stack {
   Stack& operator=(const Stack&) = delete;
 
   // One iteration: expire timers, receive and process a burst, flush coalesced output.
-  // Returns the earliest instant at which Poll needs to run again with no new input.
-  Instant Poll(Instant now);
+  // Returns the number of frames received (0 means the iteration found no input).
+  size_t Poll(Instant now);
+  // The earliest instant at which Poll must run again if no input arrives (for sleeping).
+  Instant NextDeadline() const { return timers_.NextDeadline(); }
   // Reads the monotonic clock. The only clock read in the stack; protocol code gets `now`.
   static Instant Now();
 
@@ -46,8 +48,9 @@ class Stack {
   Random& random() { return random_; }
   uint64_t polls() const { return polls_; }
 
-  // Writes every counter as "layer.name value" lines, netstat -s style.
-  void PrintCounters(FILE* out) const;
+  // Writes every counter as "layer.name value" lines, netstat -s style; zero counters are
+  // left out unless `all`.
+  void PrintCounters(FILE* out, bool all = false) const;
 
  private:
   std::unique_ptr<Port> port_;

@@ -67,8 +67,9 @@ class UdpLayer : public TransportHandler {
 
   const UdpCounters& counters() const;
 
+  struct Impl;  // implementation detail, public only so that udp.cc's socket type can name it
+
  private:
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 

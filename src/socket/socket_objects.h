@@ -1,0 +1,112 @@
+// Objects behind socket file descriptors: TCP and UDP sockets and epoll instances, and the
+// readiness plumbing between them. A socket is an EventSink of its transport object; when the
+// transport reports a change, every epoll watching the socket queues it on its ready list.
+// Ownership: the fd table owns every object; watches are owned by their epoll and unlinked
+// from the socket when either side closes.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "base/addr.h"
+#include "base/events.h"
+#include "base/intrusive_list.h"
+#include "tcp/tcp.h"
+#include "udp/udp.h"
+
+namespace ustack {
+
+class EpollObj;
+class SocketObj;
+
+// One socket's registration in one epoll instance.
+struct Watch {
+  explicit Watch(EpollObj* e, SocketObj* s, int f) : ep(e), sock(s), fd(f), ready_node(this) {}
+  EpollObj* ep;
+  SocketObj* sock;
+  int fd;
+  uint32_t mask = 0;  // EPOLL* bits asked for, including EPOLLET / EPOLLONESHOT
+  epoll_data_t data{};
+  bool disabled = false;  // EPOLLONESHOT fired; re-armed by EPOLL_CTL_MOD
+  OwnedNode<Watch> ready_node;
+};
+
+enum class ObjKind { kTcp, kUdp, kEpoll };
+
+class FdObject {
+ public:
+  explicit FdObject(ObjKind k) : kind_(k) {}
+  virtual ~FdObject() = default;
+  ObjKind kind() const { return kind_; }
+
+ private:
+  ObjKind kind_;
+};
+
+class SocketObj : public FdObject, public EventSink {
+ public:
+  using FdObject::FdObject;
+  ~SocketObj() override;
+
+  // Current readiness in EPOLL* bits.
+  virtual uint32_t Readiness() const = 0;
+  void OnEvents(uint32_t events) override;
+
+  std::vector<Watch*>& watches() { return watches_; }
+
+ private:
+  std::vector<Watch*> watches_;
+};
+
+enum class TcpSockState { kFresh, kListening, kConnected };
+
+class TcpSock final : public SocketObj {
+ public:
+  TcpSock() : SocketObj(ObjKind::kTcp) {}
+  uint32_t Readiness() const override;
+
+  TcpSockState state = TcpSockState::kFresh;
+  Ipv4Addr bound_addr;
+  uint16_t bound_port = 0;
+  bool bound = false;
+  bool nodelay = false;
+  bool reuse_addr = false;
+  bool connect_reported = false;  // a connect() result was already returned once
+  TcpListener* listener = nullptr;
+  TcpConnection* conn = nullptr;
+};
+
+class UdpSock final : public SocketObj {
+ public:
+  UdpSock() : SocketObj(ObjKind::kUdp) {}
+  uint32_t Readiness() const override { return sock ? sock->events() : kEventOut; }
+
+  UdpSocket* sock = nullptr;  // null until bound (explicitly or by the first send)
+  UdpEndpoint peer;           // set by connect()
+  bool connected = false;
+};
+
+class EpollObj final : public FdObject {
+ public:
+  EpollObj() : FdObject(ObjKind::kEpoll) {}
+  ~EpollObj() override;
+
+  int Add(int fd, SocketObj* s, const epoll_event& ev);
+  int Modify(int fd, const epoll_event& ev);
+  int Remove(int fd);
+  int Wait(epoll_event* out, int max);
+  // Called by a socket whose readiness may have changed.
+  void MarkReady(Watch* w) { ready_.PushBack(&w->ready_node); }
+  // Forgets a socket that is being closed.
+  void Forget(Watch* w);
+
+ private:
+  std::unordered_map<int, std::unique_ptr<Watch>> watches_;
+  ListHead ready_;
+};
+
+}  // namespace ustack
