@@ -90,6 +90,7 @@ class NetInterface : public IpOutput {
   uint16_t MaxTransportSize(Ipv4Addr dst) const override;
   Ipv4Addr SourceFor(Ipv4Addr dst) const override;
   bool IsLocal(Ipv4Addr addr) const override;
+  rte_mempool* tx_pool() const override { return port_.pool(); }
 
   const NetCounters& counters() const;
   const InterfaceConfig& config() const;
@@ -99,6 +100,7 @@ class NetInterface : public IpOutput {
 
  private:
   struct Impl;
+  Port& port_;
   std::unique_ptr<Impl> impl_;
 };
 

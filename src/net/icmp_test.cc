@@ -1,0 +1,145 @@
+// ICMP tests (RFC 792, RFC 1122 3.2.2.6): echo replies with identical id, sequence and data
+// and valid checksums, checksum and length validation, broadcast echo ignored, other types
+// counted, and a fragmented echo answered with a fragmented reply.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "net/net_test_util.h"
+
+namespace ustack::nettest {
+namespace {
+
+class IcmpTest : public NetFixture {
+ protected:
+  void SetUp() override {
+    NetFixture::SetUp();
+    Make();
+    LearnPeer();
+    Sent();
+  }
+  static Bytes Echo(uint16_t id, uint16_t seq, const Bytes& payload) {
+    Bytes m(kIcmpHeaderLen + payload.size());
+    IcmpRepr::EchoRequest(id, seq, payload).Emit(m);
+    return m;
+  }
+};
+
+TEST_F(IcmpTest, EchoRequestGetsExactReply) {
+  const Bytes payload = Pattern(56, 3);
+  Ipv4Repr r = IpFromPeer(kIpProtoIcmp);
+  r.tos = 0x20;
+  ReceiveIp(Ipv4Datagram(r, Echo(0x1234, 7, payload)));
+  auto sent = Sent();
+  ASSERT_EQ(sent.size(), 1u);
+  auto eth = EthernetView::Parse(sent[0]);
+  EXPECT_EQ(eth->dst(), kPeerMac);
+  EXPECT_EQ(eth->ethertype(), kEtherTypeIpv4);
+  auto ip = Ipv4View::Parse(eth->payload());
+  ASSERT_TRUE(ip);
+  EXPECT_TRUE(ip->checksum_valid());
+  EXPECT_EQ(ip->src(), kOurIp);
+  EXPECT_EQ(ip->dst(), kPeerIp);
+  EXPECT_EQ(ip->protocol(), kIpProtoIcmp);
+  EXPECT_EQ(ip->ttl(), cfg_.default_ttl);
+  EXPECT_EQ(ip->tos(), 0x20);
+  auto v = IcmpView::Parse(ip->payload());
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->checksum_valid());
+  EXPECT_EQ(v->type(), kIcmpEchoReply);
+  EXPECT_EQ(v->code(), 0);
+  EXPECT_EQ(v->echo_id(), 0x1234);
+  EXPECT_EQ(v->echo_seq(), 7);
+  EXPECT_EQ(Bytes(v->data().begin(), v->data().end()), payload);
+  EXPECT_EQ(C().icmp_in, 1u);
+  EXPECT_EQ(C().icmp_echo_replies, 1u);
+}
+
+TEST_F(IcmpTest, ChecksumFoldingEdgeCasesStayValid) {
+  // Payloads chosen so that the request checksum takes several values, including 0xffff/0.
+  for (uint16_t seq = 0; seq < 300; ++seq) {
+    ReceiveIp(Ipv4Datagram(IpFromPeer(kIpProtoIcmp), Echo(0xf7ff, seq, Pattern(seq % 17))));
+  }
+  auto sent = Sent();
+  ASSERT_EQ(sent.size(), 300u);
+  for (const Bytes& f : sent) {
+    auto ip = Ipv4View::Parse(EthernetView::Parse(f)->payload());
+    ASSERT_TRUE(ip);
+    EXPECT_TRUE(IcmpView::Parse(ip->payload())->checksum_valid());
+  }
+}
+
+TEST_F(IcmpTest, BadChecksumAndTruncatedAreDropped) {
+  Bytes bad = Echo(1, 1, Pattern(20));
+  bad[10] ^= 0xff;
+  ReceiveIp(Ipv4Datagram(IpFromPeer(kIpProtoIcmp), bad));
+  ReceiveIp(Ipv4Datagram(IpFromPeer(kIpProtoIcmp), Bytes{8, 0, 0xf7}));
+  EXPECT_EQ(C().drop_icmp_malformed, 2u);
+  EXPECT_EQ(C().icmp_echo_replies, 0u);
+  EXPECT_TRUE(Sent().empty());
+}
+
+TEST_F(IcmpTest, BroadcastEchoIsIgnored) {
+  ReceiveIp(
+      Ipv4Datagram(IpFromPeer(kIpProtoIcmp, Ipv4Addr::Of(10, 0, 0, 255)), Echo(1, 1, Pattern(8))),
+      MacAddr::Broadcast());
+  EXPECT_EQ(C().icmp_in, 1u);
+  EXPECT_TRUE(Sent().empty());
+}
+
+TEST_F(IcmpTest, OtherTypesAreCountedAndNeverAnswered) {
+  Bytes unreach(8 + 28);
+  IcmpRepr::DestUnreachable(kIcmpCodePortUnreachable, Pattern(28)).Emit(unreach);
+  ReceiveIp(Ipv4Datagram(IpFromPeer(kIpProtoIcmp), unreach));
+  Bytes reply(8 + 4);
+  IcmpRepr::EchoReply(1, 2, Pattern(4)).Emit(reply);
+  ReceiveIp(Ipv4Datagram(IpFromPeer(kIpProtoIcmp), reply));
+  EXPECT_EQ(C().icmp_in, 2u);
+  EXPECT_EQ(C().drop_icmp_malformed, 0u);
+  EXPECT_TRUE(Sent().empty());
+}
+
+TEST_F(IcmpTest, FragmentedEchoGetsFragmentedReply) {
+  const Bytes payload = Pattern(3000, 9);
+  const Bytes msg = Echo(0xabcd, 42, payload);
+  // Fragment the request by hand into 1480-byte pieces.
+  Ipv4Repr r = IpFromPeer(kIpProtoIcmp);
+  r.ident = 777;
+  for (size_t off = 0; off < msg.size(); off += 1480) {
+    const size_t n = std::min<size_t>(1480, msg.size() - off);
+    Ipv4Repr f = r;
+    f.frag_offset = static_cast<uint16_t>(off);
+    f.more_fragments = off + n < msg.size();
+    ReceiveIp(Ipv4Datagram(f, Bytes(msg.begin() + off, msg.begin() + off + n)));
+  }
+  EXPECT_EQ(C().reassembled, 1u);
+  auto sent = Sent();
+  ASSERT_EQ(sent.size(), 3u);
+  std::map<size_t, Bytes> pieces;
+  uint16_t ident = 0;
+  for (const Bytes& f : sent) {
+    auto ip = Ipv4View::Parse(EthernetView::Parse(f)->payload());
+    ASSERT_TRUE(ip);
+    EXPECT_TRUE(ip->checksum_valid());
+    EXPECT_LE(ip->total_length(), 1500);
+    EXPECT_FALSE(ip->dont_fragment());
+    if (pieces.empty()) ident = ip->ident();
+    EXPECT_EQ(ip->ident(), ident);
+    pieces[ip->frag_offset()] = Bytes(ip->payload().begin(), ip->payload().end());
+  }
+  Bytes whole;
+  for (auto& [off, b] : pieces) {
+    EXPECT_EQ(off, whole.size());
+    whole.insert(whole.end(), b.begin(), b.end());
+  }
+  auto v = IcmpView::Parse(whole);
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->checksum_valid());
+  EXPECT_EQ(v->type(), kIcmpEchoReply);
+  EXPECT_EQ(v->echo_id(), 0xabcd);
+  EXPECT_EQ(v->echo_seq(), 42);
+  EXPECT_EQ(Bytes(v->data().begin(), v->data().end()), payload);
+}
+
+}  // namespace
+}  // namespace ustack::nettest
