@@ -197,8 +197,8 @@ bool TcpChecksumValidV4(Ipv4Addr src, Ipv4Addr dst, uint32_t length, uint64_t se
 void FillTcpChecksumV4(std::span<uint8_t> segment, Ipv4Addr src, Ipv4Addr dst) {
   if (segment.size() < kTcpHeaderLen) return;
   StoreBe16(segment.data() + kTcpChecksumOffset, 0);
-  const uint16_t c = TcpChecksumV4(src, dst, static_cast<uint32_t>(segment.size()),
-                                   ChecksumAdd(0, segment));
+  const uint16_t c =
+      TcpChecksumV4(src, dst, static_cast<uint32_t>(segment.size()), ChecksumAdd(0, segment));
   StoreBe16(segment.data() + kTcpChecksumOffset, c);
 }
 

@@ -69,12 +69,10 @@ TEST(TcpWire, ParsesLinuxSynAckAndReemitsSameChecksum) {
   auto v2 = TcpView::Parse(out);
   ASSERT_TRUE(v2);
   EXPECT_EQ(TcpRepr::Parse(*v2), r);
-  EXPECT_TRUE(TcpChecksumValidV4(kLo, kLo, static_cast<uint32_t>(out.size()),
-                                 ChecksumAdd(0, out)));
+  EXPECT_TRUE(TcpChecksumValidV4(kLo, kLo, static_cast<uint32_t>(out.size()), ChecksumAdd(0, out)));
   // Known vector: the checksum of the original bytes computed from zero.
   b[16] = b[17] = 0;
-  EXPECT_EQ(TcpChecksumV4(kLo, kLo, static_cast<uint32_t>(b.size()), ChecksumAdd(0, b)),
-            0x38a4);
+  EXPECT_EQ(TcpChecksumV4(kLo, kLo, static_cast<uint32_t>(b.size()), ChecksumAdd(0, b)), 0x38a4);
 }
 
 TEST(TcpWire, EmitKnownMinimalHeader) {
@@ -155,17 +153,17 @@ TEST(TcpWire, DataOffsetBelowFiveIsMalformed) {
 
 TEST(TcpWire, BadOptionLengthsAreMalformed) {
   const std::vector<std::vector<uint8_t>> bad = {
-      {2, 3, 0, 0},             // MSS with length 3
-      {2, 5, 0, 0, 0},          // MSS with length 5
-      {3, 2, 1, 1},             // window scale with length 2
-      {4, 3, 0, 1},             // SACK-permitted with length 3
-      {5, 2, 1, 1},             // SACK with no blocks
-      {5, 6, 0, 0, 0, 0},       // SACK with a partial block
+      {2, 3, 0, 0},              // MSS with length 3
+      {2, 5, 0, 0, 0},           // MSS with length 5
+      {3, 2, 1, 1},              // window scale with length 2
+      {4, 3, 0, 1},              // SACK-permitted with length 3
+      {5, 2, 1, 1},              // SACK with no blocks
+      {5, 6, 0, 0, 0, 0},        // SACK with a partial block
       {8, 8, 0, 0, 0, 0, 0, 0},  // timestamps with length 8
-      {99, 1, 0, 0},            // unknown option with length 1
-      {99, 0, 0, 0},            // length 0 would loop forever
-      {99, 9, 0, 0},            // runs past the end
-      {1, 1, 1, 2},             // kind without room for its length
+      {99, 1, 0, 0},             // unknown option with length 1
+      {99, 0, 0, 0},             // length 0 would loop forever
+      {99, 9, 0, 0},             // runs past the end
+      {1, 1, 1, 2},              // kind without room for its length
   };
   for (const auto& o : bad) {
     TcpOptions opts;

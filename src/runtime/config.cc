@@ -1,0 +1,287 @@
+// config.ini parsing, see config.h. Each known key has one entry in kKeys with a setter that
+// validates the value; everything the table does not name is an error.
+#include "runtime/config.h"
+
+#include <array>
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace ustack {
+namespace {
+
+constexpr std::string_view kWhitespace = " \t\r\f\v";
+
+// 'v' with quotes. (Built by appending: GCC 12 at -O3 warns falsely about "'" + string.)
+std::string Quoted(std::string_view v) {
+  std::string s;
+  s.reserve(v.size() + 2);
+  s += '\'';
+  s.append(v);
+  s += '\'';
+  return s;
+}
+
+std::string_view Trim(std::string_view s) {
+  size_t b = s.find_first_not_of(kWhitespace);
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(kWhitespace);
+  return s.substr(b, e - b + 1);
+}
+
+// Removes a `;` or `#` comment that starts anywhere on the line.
+std::string_view StripComment(std::string_view s) {
+  size_t c = s.find_first_of(";#");
+  return c == std::string_view::npos ? s : s.substr(0, c);
+}
+
+bool ParseU64(std::string_view v, int base, uint64_t* out) {
+  if (v.empty()) return false;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), *out, base);
+  return ec == std::errc() && p == v.data() + v.size();
+}
+
+// Each setter returns an empty string on success, else the message.
+std::string SetUint(std::string_view v, uint64_t lo, uint64_t hi, uint64_t* out) {
+  uint64_t n = 0;
+  if (!ParseU64(v, 10, &n)) return Quoted(v) + " is not a decimal number";
+  if (n < lo || n > hi) {
+    return "value " + std::string(v) + " is out of range [" + std::to_string(lo) + ", " +
+           std::to_string(hi) + "]";
+  }
+  *out = n;
+  return {};
+}
+
+template <typename T>
+std::string SetNum(std::string_view v, uint64_t lo, uint64_t hi, T* out) {
+  uint64_t n = 0;
+  std::string err = SetUint(v, lo, hi, &n);
+  if (err.empty()) *out = static_cast<T>(n);
+  return err;
+}
+
+std::string SetBool(std::string_view v, bool* out) {
+  if (v == "0" || v == "1") {
+    *out = v == "1";
+    return {};
+  }
+  return Quoted(v) + " is not 0 or 1";
+}
+
+std::string SetAddr(std::string_view v, Ipv4Addr* out) {
+  auto a = Ipv4Addr::Parse(v);
+  if (!a) return Quoted(v) + " is not an IPv4 address";
+  *out = *a;
+  return {};
+}
+
+std::string SetHexMask(std::string_view v, std::string* out) {
+  std::string_view digits = v;
+  if (digits.starts_with("0x") || digits.starts_with("0X")) digits.remove_prefix(2);
+  if (digits.empty() || digits.size() > 32 ||
+      digits.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) {
+    return Quoted(v) + " is not a hexadecimal core mask";
+  }
+  if (digits.find_first_not_of('0') == std::string_view::npos) return "core mask is zero";
+  *out = std::string(digits);
+  return {};
+}
+
+std::vector<std::string> SplitWhitespace(std::string_view v) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(v)};
+  std::string tok;
+  while (in >> tok) out.push_back(tok);
+  return out;
+}
+
+struct KeyDef {
+  std::string_view section;
+  std::string_view key;
+  std::string (*set)(UstackConfig& c, std::string_view v);
+};
+
+constexpr uint64_t kMaxBuffer = 1u << 30;
+
+const std::array kKeys = {
+    KeyDef{"dpdk", "lcore_mask",
+           [](UstackConfig& c, std::string_view v) { return SetHexMask(v, &c.dpdk.lcore_mask); }},
+    KeyDef{"dpdk", "memory",
+           [](UstackConfig& c, std::string_view v) {
+             return SetNum(v, 16, 1u << 20, &c.dpdk.memory_mb);
+           }},
+    KeyDef{"dpdk", "no_huge",
+           [](UstackConfig& c, std::string_view v) { return SetBool(v, &c.dpdk.no_huge); }},
+    KeyDef{"dpdk", "file_prefix",
+           [](UstackConfig& c, std::string_view v) -> std::string {
+             if (v.empty() || v.find_first_of(" \t/") != std::string_view::npos) {
+               return "file_prefix must be a non-empty name without spaces or '/'";
+             }
+             c.dpdk.file_prefix = std::string(v);
+             return {};
+           }},
+    KeyDef{"dpdk", "eal_args",
+           [](UstackConfig& c, std::string_view v) {
+             c.dpdk.eal_args = SplitWhitespace(v);
+             return std::string();
+           }},
+    KeyDef{"dpdk", "port_id",
+           [](UstackConfig& c, std::string_view v) { return SetNum(v, 0, 1023, &c.dpdk.port_id); }},
+    KeyDef{"dpdk", "promiscuous",
+           [](UstackConfig& c, std::string_view v) { return SetBool(v, &c.dpdk.promiscuous); }},
+    KeyDef{"port0", "addr",
+           [](UstackConfig& c, std::string_view v) { return SetAddr(v, &c.port0.addr); }},
+    KeyDef{"port0", "netmask",
+           [](UstackConfig& c, std::string_view v) { return SetAddr(v, &c.port0.netmask); }},
+    KeyDef{"port0", "broadcast",
+           [](UstackConfig& c, std::string_view v) { return SetAddr(v, &c.port0.broadcast); }},
+    KeyDef{"port0", "gateway",
+           [](UstackConfig& c, std::string_view v) { return SetAddr(v, &c.port0.gateway); }},
+    KeyDef{"port0", "mtu",
+           [](UstackConfig& c, std::string_view v) { return SetNum(v, 576, 9000, &c.port0.mtu); }},
+    KeyDef{"pcap", "enable",
+           [](UstackConfig& c, std::string_view v) { return SetBool(v, &c.pcap.enable); }},
+    KeyDef{
+        "pcap", "snaplen",
+        [](UstackConfig& c, std::string_view v) { return SetNum(v, 64, 65535, &c.pcap.snaplen); }},
+    KeyDef{"pcap", "savepath",
+           [](UstackConfig& c, std::string_view v) -> std::string {
+             if (v.empty()) return "savepath is empty";
+             c.pcap.savepath = std::string(v);
+             return {};
+           }},
+    KeyDef{"tcp", "send_buffer",
+           [](UstackConfig& c, std::string_view v) {
+             return SetNum(v, 4096, kMaxBuffer, &c.tcp.send_buffer);
+           }},
+    KeyDef{"tcp", "receive_buffer",
+           [](UstackConfig& c,
+              std::string_view v) { return SetNum(v, 4096, kMaxBuffer, &c.tcp.receive_buffer); }},
+    KeyDef{"tcp", "time_wait_ms",
+           [](UstackConfig& c,
+              std::string_view v) { return SetNum(v, 0, 240000, &c.tcp.time_wait_ms); }},
+    KeyDef{"tcp", "delayed_ack_ms",
+           [](UstackConfig& c,
+              std::string_view v) { return SetNum(v, 0, 500, &c.tcp.delayed_ack_ms); }},
+    KeyDef{"tcp", "nodelay",
+           [](UstackConfig& c, std::string_view v) { return SetBool(v, &c.tcp.nodelay); }},
+};
+
+bool KnownSection(std::string_view s) {
+  for (const KeyDef& k : kKeys) {
+    if (k.section == s) return true;
+  }
+  return false;
+}
+
+const KeyDef* FindKey(std::string_view section, std::string_view key) {
+  for (const KeyDef& k : kKeys) {
+    if (k.section == section && k.key == key) return &k;
+  }
+  return nullptr;
+}
+
+bool ContiguousMask(Ipv4Addr m) {
+  uint32_t inv = ~m.v;
+  return (inv & (inv + 1)) == 0;  // inv is of the form 0...01...1
+}
+
+bool SameSubnet(Ipv4Addr a, Ipv4Addr b, Ipv4Addr mask) { return (a.v & mask.v) == (b.v & mask.v); }
+
+// Checks the values together once every line has been read.
+std::string Validate(const UstackConfig& c) {
+  const PortSection& p = c.port0;
+  if (p.addr.IsAny()) return "missing required key 'addr' in section [port0]";
+  if (p.addr.IsBroadcast() || p.addr.IsMulticast() || p.addr.IsLoopback()) {
+    return "[port0] addr " + p.addr.ToString() + " is not a unicast address";
+  }
+  if (!ContiguousMask(p.netmask) || p.netmask.IsAny()) {
+    return "[port0] netmask " + p.netmask.ToString() + " is not a contiguous mask";
+  }
+  if (!p.broadcast.IsAny() && !SameSubnet(p.broadcast, p.addr, p.netmask)) {
+    return "[port0] broadcast " + p.broadcast.ToString() + " is outside the subnet of addr";
+  }
+  if (!p.gateway.IsAny() && !SameSubnet(p.gateway, p.addr, p.netmask)) {
+    return "[port0] gateway " + p.gateway.ToString() + " is outside the subnet of addr";
+  }
+  if (!p.gateway.IsAny() && p.gateway == p.addr) return "[port0] gateway equals addr";
+  return {};
+}
+
+}  // namespace
+
+StackConfig UstackConfig::ToStackConfig() const {
+  StackConfig s;
+  s.net.addr = port0.addr;
+  s.net.netmask = port0.netmask;
+  s.net.broadcast = port0.broadcast;
+  s.net.gateway = port0.gateway;
+  s.tcp.send_buffer = tcp.send_buffer;
+  s.tcp.receive_buffer = tcp.receive_buffer;
+  s.tcp.time_wait = Duration::Millis(tcp.time_wait_ms);
+  s.tcp.delayed_ack = Duration::Millis(tcp.delayed_ack_ms);
+  return s;
+}
+
+ConfigResult ParseConfig(std::string_view text, const std::string& name) {
+  UstackConfig cfg;
+  cfg.path = name;
+  std::string section;
+  std::set<std::string> seen;
+  auto fail = [&](int line, const std::string& msg) {
+    return ConfigResult{std::nullopt, name + ":" + std::to_string(line) + ": " + msg};
+  };
+  int line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    size_t nl = text.find('\n');
+    std::string_view raw = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    std::string_view line = Trim(StripComment(raw));
+    if (line.empty()) continue;
+    if (line.front() == '[') {
+      if (line.back() != ']') return fail(line_no, "unterminated section header");
+      std::string_view s = Trim(line.substr(1, line.size() - 2));
+      if (!KnownSection(s)) return fail(line_no, "unknown section [" + std::string(s) + "]");
+      section = std::string(s);
+      continue;
+    }
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      return fail(line_no, "missing '=' in '" + std::string(line) + "'");
+    }
+    std::string_view key = Trim(line.substr(0, eq));
+    std::string_view value = Trim(line.substr(eq + 1));
+    if (key.empty()) return fail(line_no, "empty key");
+    if (section.empty()) {
+      return fail(line_no, "key '" + std::string(key) + "' outside of any section");
+    }
+    const KeyDef* def = FindKey(section, key);
+    if (def == nullptr) {
+      return fail(line_no, "unknown key '" + std::string(key) + "' in section [" + section + "]");
+    }
+    if (!seen.insert(section + "." + std::string(key)).second) {
+      return fail(line_no, "duplicate key '" + std::string(key) + "' in section [" + section + "]");
+    }
+    std::string err = def->set(cfg, value);
+    if (!err.empty()) {
+      return fail(line_no, "[" + section + "] " + std::string(key) + ": " + err);
+    }
+  }
+  std::string err = Validate(cfg);
+  if (!err.empty()) return ConfigResult{std::nullopt, name + ": " + err};
+  return ConfigResult{std::move(cfg), {}};
+}
+
+ConfigResult LoadConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ConfigResult{std::nullopt, path + ": cannot open file"};
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return ConfigResult{std::nullopt, path + ": read error"};
+  return ParseConfig(text.str(), path);
+}
+
+}  // namespace ustack

@@ -1,0 +1,81 @@
+// UstackConfig: the contents of config.ini, with F-Stack's section and key names where they
+// exist. LoadConfig/ParseConfig validate everything once (unknown sections and keys, duplicate
+// keys, bad numbers and addresses are errors reported as "FILE:LINE: message"); a config that
+// parsed successfully is complete and consistent, and ToStackConfig() cannot fail.
+//
+//   [dpdk]  lcore_mask (hex), memory (MB), no_huge (0/1), file_prefix, eal_args (extra EAL
+//           arguments, split on whitespace), port_id, promiscuous (0/1)
+//   [port0] addr (required), netmask, broadcast, gateway, mtu
+//   [pcap]  enable (0/1), snaplen, savepath
+//   [tcp]   send_buffer, receive_buffer, time_wait_ms, delayed_ack_ms, nodelay (0/1)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/addr.h"
+#include "stack/stack.h"
+
+namespace ustack {
+
+struct DpdkSection {
+  std::string lcore_mask = "1";  // hex digits, without 0x
+  uint32_t memory_mb = 256;
+  bool no_huge = false;
+  std::string file_prefix = "ustack";
+  std::vector<std::string> eal_args;
+  uint16_t port_id = 0;
+  bool promiscuous = false;
+};
+
+struct PortSection {
+  Ipv4Addr addr;
+  Ipv4Addr netmask = Ipv4Addr::Of(255, 255, 255, 0);
+  Ipv4Addr broadcast;  // Any: derived from addr and netmask
+  Ipv4Addr gateway;    // Any: no default route
+  uint16_t mtu = 1500;
+};
+
+struct PcapSection {
+  bool enable = false;
+  uint32_t snaplen = 96;
+  std::string savepath = ".";
+};
+
+struct TcpSection {
+  uint32_t send_buffer = 256 * 1024;
+  uint32_t receive_buffer = 256 * 1024;
+  uint32_t time_wait_ms = 60000;
+  uint32_t delayed_ack_ms = 40;
+  bool nodelay = false;  // applications set TCP_NODELAY on their sockets when true
+};
+
+struct UstackConfig {
+  std::string path;  // where it was loaded from, for messages
+  DpdkSection dpdk;
+  PortSection port0;
+  PcapSection pcap;
+  TcpSection tcp;
+
+  // The per-core stack's configuration.
+  StackConfig ToStackConfig() const;
+};
+
+// A loaded config or the first error found, as "FILE:LINE: message" (LINE omitted for
+// errors about the file as a whole, e.g. a missing required key).
+struct ConfigResult {
+  std::optional<UstackConfig> config;
+  std::string error;
+
+  bool ok() const { return config.has_value(); }
+};
+
+// Reads and parses the file at `path`.
+ConfigResult LoadConfig(const std::string& path);
+// Parses INI text; `name` is used in error messages in place of a file name.
+ConfigResult ParseConfig(std::string_view text, const std::string& name);
+
+}  // namespace ustack

@@ -1,1 +1,0 @@
-// Placeholder so the library target exists before the layer has code.

@@ -1,0 +1,256 @@
+// Connection: the user calls (RFC 9293 3.10.1-3.10.6), opens, state changes and teardown.
+// Segment arrival is in input.cc, output in output.cc, timers in timers.cc.
+#include "tcp/connection.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "tcp/engine.h"
+#include "tcp/listener.h"
+
+namespace ustack {
+namespace {
+// Bound on held out-of-order segments (beyond the window bound), so a peer sending many tiny
+// segments cannot pin an unbounded number of mbufs.
+constexpr size_t kMaxOooSegments = 256;
+// Timer wheel granularity (G of RFC 6298 2.3).
+constexpr Duration kClockGranularity = Duration::Millis(1);
+}  // namespace
+
+Connection::Connection(TcpEngine& engine, const FourTuple& tuple, EventSink* sink, Instant now)
+    : engine_(engine),
+      tuple_(tuple),
+      sink_(sink),
+      snd_buf_(engine.config().send_buffer),
+      ooo_(kMaxOooSegments),
+      main_timer_(&Connection::MainTimerFired, this),
+      delack_timer_(&Connection::DelackTimerFired, this),
+      rtt_(engine.config().rto_initial, engine.config().rto_min, engine.config().rto_max,
+           kClockGranularity),
+      cc_(std::make_unique<RenoCongestion>(536)) {
+  our_mss_ = engine.MssFor(tuple.remote);
+  snd_mss_ = std::min<uint16_t>(536, our_mss_);
+  rcv_mss_ = snd_mss_;
+  // RFC 9293 3.4.1 / RFC 6528: clock-driven ISN plus a keyed hash of the 4-tuple.
+  iss_ = engine.isn().Generate(tuple, now);
+  snd_una_ = snd_nxt_ = snd_max_ = iss_;
+}
+
+Connection::~Connection() { CancelTimers(); }
+
+void Connection::CancelTimers() {
+  engine_.timers().Cancel(&main_timer_);
+  engine_.timers().Cancel(&delack_timer_);
+  timer_kind_ = TimerKind::kNone;
+}
+
+// RFC 9293 3.10.1: active OPEN sends <SEQ=ISS><CTL=SYN> and enters SYN-SENT.
+void Connection::ActiveOpen(Instant now) {
+  SetState(TcpState::kSynSent);
+  SendSyn(now);
+}
+
+// RFC 9293 3.10.7.2: a SYN to a LISTEN endpoint: RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ, send
+// <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK> and enter SYN-RECEIVED. Data on the SYN is not kept
+// (the peer retransmits it).
+void Connection::PassiveOpen(const Segment& syn, Instant now) {
+  irs_ = syn.seq;
+  rcv_nxt_ = syn.seq + 1;
+  rcv_adv_ = rcv_nxt_;
+  ApplySynOptions(syn);
+  SetState(TcpState::kSynReceived);
+  SendSyn(now);
+}
+
+void Connection::SetState(TcpState s) {
+  state_ = s;
+  Notify();
+}
+
+void Connection::OnEstablished(Instant now) {
+  SetState(TcpState::kEstablished);
+  retries_ = 0;
+  // RFC 6298 5.7: a SYN that timed out leaves the data RTO at 3 s at least.
+  if (syn_retransmitted_) rtt_.ResetAfterSynTimeout();
+  if (listener_) listener_->MoveToAcceptQueue(this);
+  if (fin_queued_) {  // close or shutdown while the handshake ran (RFC 9293 3.10.4)
+    SetState(TcpState::kFinWait1);
+    engine_.ScheduleFlush(this);
+  }
+  (void)now;
+}
+
+void Connection::EnterClosed(int error) {
+  SetState(TcpState::kClosed);
+  CancelTimers();
+  snd_buf_.Clear();
+  ooo_.Clear();
+  flush_node_.Unlink();
+  if (error != 0) {
+    pending_error_ = error;
+    write_error_ = true;
+    rcv_q_.Clear();  // RFC 9293 3.10.7.4: on reset all segment queues are flushed
+  }
+  engine_.Unhash(this);
+  if (listener_) {
+    listener_->Remove(this);
+    listener_ = nullptr;
+  }
+  if (!user_holds_) engine_.Retire(this);
+}
+
+void Connection::EnterTimeWait(Instant now) {
+  SetState(TcpState::kTimeWait);
+  engine_.timers().Cancel(&delack_timer_);
+  // RFC 9293 3.10.7.4: TIME-WAIT lasts 2 MSL.
+  ArmTimer(TimerKind::kTimeWait, engine_.config().time_wait, now);
+}
+
+void Connection::QueueFin() {
+  if (fin_queued_) return;
+  fin_queued_ = true;
+  fin_seq_ = (SynAcked() ? snd_una_ : iss_ + 1) + snd_buf_.size();
+}
+
+void Connection::DeliverEvents() {
+  if (!notify_) return;
+  notify_ = false;
+  if (sink_) sink_->OnEvents(events());
+}
+
+Result<size_t> Connection::Send(std::span<const uint8_t> data, Instant now) {
+  (void)now;
+  if (pending_error_ != 0) return Error{TakeError()};
+  if (write_error_ || fin_queued_) return Error{EPIPE};
+  if (state_ == TcpState::kSynSent || state_ == TcpState::kSynReceived) return Error{ENOTCONN};
+  if (state_ != TcpState::kEstablished && state_ != TcpState::kCloseWait) return Error{EPIPE};
+  if (data.empty()) return size_t{0};
+  const size_t n = snd_buf_.Append(data);
+  if (n == 0) return Error{EAGAIN};
+  engine_.ScheduleFlush(this);  // RFC 9293 3.10.2: segmentized and sent by Flush
+  return n;
+}
+
+Result<size_t> Connection::Recv(std::span<uint8_t> out, Instant now) {
+  (void)now;
+  if (!rcv_q_.empty() && !read_shutdown_) {
+    const size_t n = rcv_q_.Read(out);
+    MaybeWindowUpdate();
+    return n;
+  }
+  if (pending_error_ != 0) return Error{TakeError()};
+  if (read_shutdown_ || ReceiveClosed()) return size_t{0};  // end of stream
+  return Error{EAGAIN};
+}
+
+size_t Connection::writable_bytes() const {
+  const bool open = state_ == TcpState::kEstablished || state_ == TcpState::kCloseWait;
+  return open && !fin_queued_ && !write_error_ ? snd_buf_.free_space() : 0;
+}
+
+uint32_t Connection::events() const {
+  uint32_t ev = 0;
+  const bool rcv_shut = ReceiveClosed() || read_shutdown_;
+  const bool snd_shut = fin_queued_ || write_error_ || state_ == TcpState::kClosed;
+  if (rcv_q_.size() > 0 || rcv_shut) ev |= kEventIn;
+  if (rcv_shut) ev |= kEventRdHup;
+  if (pending_error_ != 0) ev |= kEventErr;
+  if (writable_bytes() > 0) ev |= kEventOut;
+  // Like Linux: once sending is shut, report writable so writers see EPIPE at once.
+  const bool connecting = state_ == TcpState::kSynSent || state_ == TcpState::kSynReceived;
+  if (snd_shut && !connecting) ev |= kEventOut;
+  if ((rcv_shut && snd_shut) || state_ == TcpState::kClosed) ev |= kEventHup;
+  return ev;
+}
+
+int Connection::TakeError() {
+  const int e = pending_error_;
+  pending_error_ = 0;
+  return e;
+}
+
+void Connection::set_nodelay(bool on) {
+  nodelay_ = on;
+  if (on && !snd_buf_.empty()) engine_.ScheduleFlush(this);
+}
+
+// RFC 9293 3.10.4 (CLOSE) semantics for the sending half; reading is local state only.
+void Connection::Shutdown(bool read, bool write, Instant now) {
+  (void)now;
+  if (read) read_shutdown_ = true;
+  if (!write || fin_queued_ || write_error_) return;
+  switch (state_) {
+    case TcpState::kEstablished:  // RFC 9293 3.10.4: queue FIN, enter FIN-WAIT-1
+      QueueFin();
+      SetState(TcpState::kFinWait1);
+      engine_.ScheduleFlush(this);
+      break;
+    case TcpState::kCloseWait:  // RFC 9293 3.10.4: queue FIN, enter LAST-ACK
+      QueueFin();
+      SetState(TcpState::kLastAck);
+      engine_.ScheduleFlush(this);
+      break;
+    case TcpState::kSynSent:
+    case TcpState::kSynReceived:  // RFC 9293 3.10.4: FIN after entering ESTABLISHED
+      QueueFin();
+      break;
+    default:
+      break;
+  }
+}
+
+void Connection::Close(Instant now) {
+  if (!user_holds_) return;
+  user_holds_ = false;
+  sink_ = nullptr;
+  switch (state_) {
+    case TcpState::kClosed:
+      engine_.Retire(this);
+      return;
+    case TcpState::kSynSent:  // RFC 9293 3.10.4: CLOSE in SYN-SENT deletes the TCB
+      EnterClosed(0);
+      return;
+    default:
+      break;
+  }
+  // RFC 9293 3.10.4 / RFC 2525 2.17: closing with unread data resets the connection.
+  if (!rcv_q_.empty()) {
+    ResetAndClose(now);
+    return;
+  }
+  Shutdown(false, true, now);
+  // An orphaned FIN-WAIT-2 must not wait for the peer forever.
+  if (state_ == TcpState::kFinWait2)
+    ArmTimer(TimerKind::kFinWait2, engine_.config().time_wait, now);
+}
+
+void Connection::Abort(Instant now) {
+  user_holds_ = false;
+  sink_ = nullptr;
+  ResetAndClose(now);
+}
+
+// RFC 9293 3.10.5 ABORT: synchronized states send <SEQ=SND.NXT><CTL=RST>; all delete the TCB.
+void Connection::ResetAndClose(Instant now) {
+  switch (state_) {
+    case TcpState::kEstablished:
+    case TcpState::kCloseWait:
+      ++engine_.stats().established_resets;
+      [[fallthrough]];
+    case TcpState::kSynReceived:
+    case TcpState::kFinWait1:
+    case TcpState::kFinWait2:
+      SendRst(snd_max_, now);
+      break;
+    default:
+      break;
+  }
+  rcv_q_.Clear();
+  EnterClosed(0);
+  if (user_holds_) {
+    pending_error_ = ECONNRESET;
+    write_error_ = true;
+  }
+}
+
+}  // namespace ustack

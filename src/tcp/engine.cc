@@ -1,0 +1,258 @@
+// TcpEngine: tables, demultiplexing, LISTEN and CLOSED input, opens, accept, Flush and the
+// deferred freeing of connections. See engine.h.
+#include "tcp/engine.h"
+
+#include <algorithm>
+#include <cerrno>
+
+namespace ustack {
+namespace {
+
+Connection* OwnerOf(ListNode* n) { return static_cast<OwnedNode<Connection>*>(n)->owner(); }
+
+bool BadAddress(Ipv4Addr a) { return a.IsAny() || a.IsBroadcast() || a.IsMulticast(); }
+
+}  // namespace
+
+TcpEngine::TcpEngine(IpOutput& ip, TimerWheel& timers, Random& random, const TcpConfig& cfg)
+    : ip_(ip),
+      timers_(timers),
+      random_(random),
+      cfg_(cfg),
+      isn_(random),
+      table_(64, FourTupleHash{random.Next64()}) {}
+
+TcpEngine::~TcpEngine() {
+  retired_.clear();
+  while (ListNode* n = all_.PopFront()) delete OwnerOf(n);
+  listeners_.clear();
+}
+
+uint16_t TcpEngine::MssFor(Ipv4Addr remote) const {
+  // RFC 9293 3.7.1: MSS = MMS_R - 20 (TCP header without options); MMS_R is what IP says
+  // fits the path unfragmented, minus nothing else here.
+  const uint16_t m = ip_.MaxTransportSize(remote);
+  return m > kTcpHeaderLen + 64 ? static_cast<uint16_t>(m - kTcpHeaderLen) : 536;
+}
+
+Connection* TcpEngine::Find(const FourTuple& t) const {
+  auto it = table_.find(t);
+  return it == table_.end() ? nullptr : it->second;
+}
+
+Listener* TcpEngine::FindListener(Ipv4Addr addr, uint16_t port) const {
+  auto it = listeners_.find(ListenKey(addr, port));  // exact address first
+  if (it == listeners_.end()) it = listeners_.find(ListenKey(Ipv4Addr::Any(), port));
+  return it == listeners_.end() ? nullptr : it->second.get();
+}
+
+Delivery TcpEngine::OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now) {
+  ++counters_.segs_in;
+  Segment seg;
+  FourTuple t;
+  if (ParseSegment(pkt, ip, &seg, &t)) {
+    if (Connection* c = Find(t)) {
+      c->OnSegment(seg, now);
+    } else if (Listener* l = FindListener(t.local, t.local_port)) {
+      ListenInput(l, t, seg, now);
+    } else {
+      ResetNoConnection(t, seg, now);
+    }
+  }
+  Reap();
+  return Delivery::kConsumed;  // TCP answers with RST, never ICMP port unreachable
+}
+
+bool TcpEngine::ParseSegment(Packet& pkt, const Ipv4Info& ip, Segment* seg, FourTuple* t) {
+  const uint32_t len = pkt.length();
+  if (len < kTcpHeaderLen) {
+    ++counters_.drop_malformed;
+    return false;
+  }
+  // RFC 9293 3.1: the checksum covers the pseudo header, header and data.
+  if (!TcpChecksumValidV4(ip.src, ip.dst, len, pkt.ChecksumSum(0, len))) {
+    ++counters_.drop_bad_checksum;
+    return false;
+  }
+  if (!pkt.MakeContiguous(std::min<uint32_t>(len, kTcpMaxHeaderLen))) {
+    ++counters_.drop_no_memory;
+    return false;
+  }
+  const auto view = TcpView::Parse(pkt.head());
+  const auto repr = view ? TcpRepr::Parse(*view) : std::nullopt;
+  // RFC 1122 4.2.3.10: no segments from or to broadcast/multicast addresses; port 0 is invalid.
+  if (!repr || BadAddress(ip.src) || BadAddress(ip.dst) || ip.dst_broadcast ||
+      repr->src_port == 0 || repr->dst_port == 0) {
+    ++counters_.drop_malformed;
+    return false;
+  }
+  *t = FourTuple{ip.dst, repr->dst_port, ip.src, repr->src_port};
+  seg->seq = Seq32(repr->seq);
+  seg->ack = Seq32(repr->ack);
+  seg->flags = repr->flags;
+  seg->window = repr->window;
+  seg->options = repr->options;
+  seg->pkt = &pkt;
+  seg->payload_off = static_cast<uint32_t>(view->header_length());
+  seg->payload_len = len - seg->payload_off;
+  return true;
+}
+
+// RFC 9293 3.10.7.2: SEGMENT ARRIVES in LISTEN.
+void TcpEngine::ListenInput(Listener* l, const FourTuple& t, Segment& seg, Instant now) {
+  if (seg.has(kTcpRst)) return;  // first: an incoming RST is ignored
+  if (seg.has(kTcpAck)) {        // second: any ACK is bad: <SEQ=SEG.ACK><CTL=RST>
+    ResetNoConnection(t, seg, now);
+    return;
+  }
+  if (!seg.has(kTcpSyn)) {  // fourth: anything else is dropped
+    ++counters_.drop_malformed;
+    return;
+  }
+  // Third: a SYN. Bounded half-open and accept queues; beyond them the SYN is dropped.
+  if (!l->CanTakeSyn() || connection_count_ >= cfg_.max_connections) {
+    ++counters_.drop_listen_overflow;
+    return;
+  }
+  Connection* c = Create(t, nullptr, now);
+  l->AddHalfOpen(c);
+  ++counters_.passive_opens;
+  c->PassiveOpen(seg, now);
+}
+
+// RFC 9293 3.10.7.1: for a segment to a CLOSED port: a RST is dropped; with ACK send
+// <SEQ=SEG.ACK><CTL=RST>; without, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+void TcpEngine::ResetNoConnection(const FourTuple& t, const Segment& seg, Instant now) {
+  ++counters_.drop_no_connection;
+  if (seg.has(kTcpRst)) return;
+  TcpRepr r;
+  r.src_port = t.local_port;
+  r.dst_port = t.remote_port;
+  if (seg.has(kTcpAck)) {
+    r.seq = seg.ack.raw();
+    r.flags = kTcpRst;
+  } else {
+    r.seq = 0;
+    r.ack = (seg.seq + seg.seg_len()).raw();
+    r.flags = kTcpRst | kTcpAck;
+  }
+  Packet pkt = ip_.AllocTx();
+  if (!pkt) {
+    ++counters_.drop_no_memory;
+    return;
+  }
+  EmitSegment(ip_, counters_, t, r, std::move(pkt), nullptr, 0, 0, now);
+}
+
+Result<TcpListener*> TcpEngine::Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink) {
+  if (port == 0) return Error{EINVAL};
+  if (!addr.IsAny() && !ip_.IsLocal(addr)) return Error{EADDRNOTAVAIL};
+  const uint64_t key = ListenKey(addr, port);
+  if (listeners_.count(key)) return Error{EADDRINUSE};
+  auto l = std::make_unique<Listener>(addr, port, backlog, sink);
+  TcpListener* raw = l.get();
+  listeners_.emplace(key, std::move(l));
+  return raw;
+}
+
+Result<uint16_t> TcpEngine::PickEphemeralPort(Ipv4Addr local, Ipv4Addr remote,
+                                              uint16_t remote_port) {
+  if (cfg_.ephemeral_hi < cfg_.ephemeral_lo) return Error{EADDRNOTAVAIL};
+  const uint32_t n = uint32_t{cfg_.ephemeral_hi} - cfg_.ephemeral_lo + 1;
+  const uint32_t start = static_cast<uint32_t>(random_.Below(n));  // random start, then probe
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint16_t port = static_cast<uint16_t>(cfg_.ephemeral_lo + (start + i) % n);
+    if (FindListener(local, port)) continue;
+    if (!Find(FourTuple{local, port, remote, remote_port})) return port;
+  }
+  return Error{EADDRNOTAVAIL};
+}
+
+Result<TcpConnection*> TcpEngine::Connect(Ipv4Addr local, uint16_t local_port, Ipv4Addr remote,
+                                          uint16_t remote_port, EventSink* sink, Instant now) {
+  if (BadAddress(remote) || remote_port == 0) return Error{EINVAL};
+  if (local.IsAny()) {
+    local = ip_.SourceFor(remote);
+    if (local.IsAny()) return Error{ENETUNREACH};
+  } else if (!ip_.IsLocal(local)) {
+    return Error{EADDRNOTAVAIL};
+  }
+  if (connection_count_ >= cfg_.max_connections) {
+    ++counters_.drop_no_memory;
+    return Error{ENOBUFS};
+  }
+  if (local_port == 0) {
+    auto port = PickEphemeralPort(local, remote, remote_port);
+    if (!port) return Error{port.error()};
+    local_port = *port;
+  } else if (Find(FourTuple{local, local_port, remote, remote_port})) {
+    return Error{EADDRINUSE};
+  }
+  Connection* c = Create(FourTuple{local, local_port, remote, remote_port}, sink, now);
+  c->set_user_holds(true);
+  ++counters_.active_opens;
+  c->ActiveOpen(now);
+  return static_cast<TcpConnection*>(c);
+}
+
+Connection* TcpEngine::Create(const FourTuple& t, EventSink* sink, Instant now) {
+  auto* c = new Connection(*this, t, sink, now);
+  all_.PushBack(&c->all_node());
+  table_[t] = c;
+  ++connection_count_;
+  return c;
+}
+
+TcpConnection* TcpEngine::Accept(TcpListener* l, EventSink* sink) {
+  Connection* c = static_cast<Listener*>(l)->PopAccepted();
+  if (!c) return nullptr;
+  c->set_user_holds(true);
+  c->set_sink(sink);
+  return c;
+}
+
+void TcpEngine::CloseListener(TcpListener* l, Instant now) {
+  auto* lis = static_cast<Listener*>(l);
+  while (Connection* c = lis->PopAny()) c->ResetAndClose(now);  // RST to each queued peer
+  listeners_.erase(ListenKey(lis->local_addr(), lis->local_port()));
+  Reap();
+}
+
+void TcpEngine::ScheduleFlush(Connection* c) {
+  if (!c->flush_node().linked() && !c->retired()) flush_list_.PushBack(&c->flush_node());
+}
+
+void TcpEngine::Flush(Instant now) {
+  ListHead work;
+  while (ListNode* n = flush_list_.PopFront()) work.PushBack(n);
+  while (ListNode* n = work.PopFront()) OwnerOf(n)->Output(now);
+  Reap();
+}
+
+void TcpEngine::Unhash(Connection* c) {
+  auto it = table_.find(c->tuple());
+  if (it != table_.end() && it->second == c) table_.erase(it);
+}
+
+void TcpEngine::Retire(Connection* c) {
+  if (c->retired()) return;
+  c->MarkRetired();
+  Unhash(c);
+  if (Listener* l = c->listener()) {
+    l->Remove(c);
+    c->set_listener(nullptr);
+  }
+  c->flush_node().Unlink();
+  c->CancelTimers();
+  retired_.push_back(c);
+}
+
+void TcpEngine::Reap() {
+  for (Connection* c : retired_) {
+    --connection_count_;
+    delete c;
+  }
+  retired_.clear();
+}
+
+}  // namespace ustack

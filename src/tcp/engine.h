@@ -1,0 +1,89 @@
+// TcpEngine: the implementation behind TcpLayer (which only forwards to it). It owns the
+// connection and listener tables, demultiplexes input, opens connections, runs Flush, and
+// offers connections the services they need (IP output, timers, config, counters, ISNs).
+// Ownership: every Connection is owned here (all_ list, freed via Retire + Reap at the end of
+// each entry point, so no object is freed while its own code runs); listeners likewise.
+// Invariants: the 4-tuple table maps only connections that are not CLOSED; a connection is on
+// the flush list at most once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "base/intrusive_list.h"
+#include "net/ip_output.h"
+#include "tcp/connection.h"
+#include "tcp/flow.h"
+#include "tcp/isn.h"
+#include "tcp/listener.h"
+#include "tcp/tcp.h"
+
+namespace ustack {
+
+class TcpEngine {
+ public:
+  TcpEngine(IpOutput& ip, TimerWheel& timers, Random& random, const TcpConfig& cfg);
+  ~TcpEngine();
+  TcpEngine(const TcpEngine&) = delete;
+  TcpEngine& operator=(const TcpEngine&) = delete;
+
+  // TcpLayer's API.
+  Delivery OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now);
+  Result<TcpListener*> Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink);
+  Result<TcpConnection*> Connect(Ipv4Addr local, uint16_t local_port, Ipv4Addr remote,
+                                 uint16_t remote_port, EventSink* sink, Instant now);
+  TcpConnection* Accept(TcpListener* l, EventSink* sink);
+  void CloseListener(TcpListener* l, Instant now);
+  void Flush(Instant now);
+  const TcpCounters& counters() const { return counters_; }
+  size_t connection_count() const { return connection_count_; }
+
+  // Services for connections.
+  IpOutput& ip() { return ip_; }
+  TimerWheel& timers() { return timers_; }
+  const TcpConfig& config() const { return cfg_; }
+  TcpCounters& stats() { return counters_; }
+  const IsnGenerator& isn() const { return isn_; }
+  // The MSS we advertise towards `remote` (RFC 9293 3.7.1: path MTU minus 40).
+  uint16_t MssFor(Ipv4Addr remote) const;
+  void ScheduleFlush(Connection* c);
+  void Unhash(Connection* c);
+  // Frees c at the next safe point (end of the current entry point).
+  void Retire(Connection* c);
+  void Reap();
+
+ private:
+  Connection* Find(const FourTuple& t) const;
+  Listener* FindListener(Ipv4Addr addr, uint16_t port) const;
+  bool ParseSegment(Packet& pkt, const Ipv4Info& ip, Segment* seg, FourTuple* t);
+  void ListenInput(Listener* l, const FourTuple& t, Segment& seg, Instant now);
+  // RFC 9293 3.10.7.1: the reply to a segment for which no connection exists.
+  void ResetNoConnection(const FourTuple& t, const Segment& seg, Instant now);
+  Result<uint16_t> PickEphemeralPort(Ipv4Addr local, Ipv4Addr remote, uint16_t remote_port);
+  Connection* Create(const FourTuple& t, EventSink* sink, Instant now);
+  static uint64_t ListenKey(Ipv4Addr a, uint16_t port) { return uint64_t{a.v} << 16 | port; }
+
+  IpOutput& ip_;
+  TimerWheel& timers_;
+  Random& random_;
+  TcpConfig cfg_;
+  IsnGenerator isn_;
+  TcpCounters counters_;
+  std::unordered_map<FourTuple, Connection*, FourTupleHash> table_;
+  std::unordered_map<uint64_t, std::unique_ptr<Listener>> listeners_;
+  ListHead all_;
+  ListHead flush_list_;
+  std::vector<Connection*> retired_;
+  size_t connection_count_ = 0;
+};
+
+// Builds and sends one segment of `t` in `pkt` (fresh from AllocTx): payload copied from
+// `data` at `data_off` (data_len <= pkt.tailroom()), then the header from `hdr` and the
+// checksum. Counts segs_out (and resets_out for RST).
+void EmitSegment(IpOutput& ip, TcpCounters& counters, const FourTuple& t, const TcpRepr& hdr,
+                 Packet pkt, const SendBuffer* data, uint32_t data_off, uint32_t data_len,
+                 Instant now);
+
+}  // namespace ustack

@@ -1,0 +1,116 @@
+// Connection timers. One shared timer per connection runs the retransmission timeout
+// (RFC 6298), the persist timer (RFC 9293 3.8.6.1), TIME-WAIT (2 MSL) or the orphaned
+// FIN-WAIT-2 limit, as timer_kind_ says; a second one runs the delayed ACK
+// (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2). Callbacks reap retired connections before returning.
+#include <algorithm>
+#include <cerrno>
+
+#include "tcp/connection.h"
+#include "tcp/engine.h"
+
+namespace ustack {
+
+void Connection::ArmTimer(TimerKind kind, Duration after, Instant now) {
+  timer_kind_ = kind;
+  engine_.timers().Arm(&main_timer_, now + after);
+}
+
+void Connection::StopTimer(TimerKind kind) {
+  if (timer_kind_ != kind) return;
+  engine_.timers().Cancel(&main_timer_);
+  timer_kind_ = TimerKind::kNone;
+}
+
+void Connection::MainTimerFired(void* ctx, Instant now) {
+  auto* c = static_cast<Connection*>(ctx);
+  TcpEngine& engine = c->engine_;
+  const TimerKind kind = c->timer_kind_;
+  c->timer_kind_ = TimerKind::kNone;
+  switch (kind) {
+    case TimerKind::kRetransmit:
+      c->OnRetransmitTimeout(now);
+      break;
+    case TimerKind::kPersist:
+      c->OnPersistTimeout(now);
+      break;
+    case TimerKind::kTimeWait:  // RFC 9293 3.10.8: TIME-WAIT timeout deletes the TCB
+    case TimerKind::kFinWait2:  // an orphaned FIN-WAIT-2 gives up on the peer's FIN
+      c->EnterClosed(0);
+      break;
+    case TimerKind::kNone:
+      break;
+  }
+  c->DeliverEvents();
+  engine.Reap();
+}
+
+void Connection::DelackTimerFired(void* ctx, Instant now) {
+  auto* c = static_cast<Connection*>(ctx);
+  if (!c->ack_pending_) return;
+  c->ack_now_ = true;
+  c->SendAck(now);
+}
+
+// RFC 9293 3.8.6.3 / RFC 1122 4.2.3.2: delay ACKs (under 0.5 s), but ACK at least every
+// second full-size segment. The ACK itself leaves at the next Flush.
+void Connection::ScheduleAck(uint32_t bytes, Instant now) {
+  ack_pending_ = true;
+  unacked_bytes_ += bytes;
+  if (unacked_bytes_ >= 2 * rcv_mss_) {
+    ack_now_ = true;
+  } else if (!delack_timer_.armed()) {
+    engine_.timers().Arm(&delack_timer_, now + engine_.config().delayed_ack);
+  }
+  if (ack_now_) engine_.ScheduleFlush(this);
+}
+
+// RFC 6298 5.4-5.7 and RFC 9293 3.8.3 (R2): retransmit the earliest unacknowledged
+// segment, back off, and give up after syn_retries / max_retries with ETIMEDOUT.
+void Connection::OnRetransmitTimeout(Instant now) {
+  const TcpConfig& cfg = engine_.config();
+  ++engine_.stats().rto_expired;
+  const bool syn = state_ == TcpState::kSynSent || state_ == TcpState::kSynReceived;
+  if (++retries_ > (syn ? cfg.syn_retries : cfg.max_retries)) {
+    ++engine_.stats().connections_aborted;
+    EnterClosed(ETIMEDOUT);
+    return;
+  }
+  rtt_.Backoff();       // RFC 6298 5.5
+  rtt_timing_ = false;  // Karn: nothing retransmitted is timed
+  cc_->OnRetransmitTimeout(static_cast<uint32_t>(snd_max_ - snd_una_), now);
+  if (syn) {
+    syn_retransmitted_ = true;
+    SendSyn(now);  // RFC 6298 5.4 for the SYN (or SYN-ACK)
+    return;
+  }
+  snd_nxt_ = snd_una_;  // RFC 6298 5.4: resend from the first unacknowledged byte
+  Output(now);          // cwnd is one segment now: go-back-N as ACKs return
+}
+
+// RFC 9293 3.8.6.1: probe a zero window with one byte (or, under SWS avoidance, send what
+// the window takes), backing off; the connection stays open as long as probes are answered.
+void Connection::OnPersistTimeout(Instant now) {
+  if (++probes_unanswered_ > engine_.config().max_retries) {
+    ++engine_.stats().connections_aborted;
+    EnterClosed(ETIMEDOUT);
+    return;
+  }
+  if (snd_wnd_ == 0) snd_nxt_ = snd_una_;  // the probe is always the byte at SND.UNA
+  SendNext(true, now);
+  persist_shift_ = std::min(persist_shift_ + 1, 16);
+  if (snd_wnd_ == 0) {
+    ArmTimer(TimerKind::kPersist, PersistInterval(), now);  // probes are not timed out
+  } else {
+    EnsureTimer(now);
+  }
+}
+
+// RFC 9293 3.8.6.1: the persist interval backs off exponentially like the RTO.
+Duration Connection::PersistInterval() const {
+  const TcpConfig& cfg = engine_.config();
+  Duration d = std::max(rtt_.base_rto(), cfg.rto_min);
+  for (int i = 0; i < persist_shift_ && d < cfg.rto_max; ++i) d = d * 2;
+  return std::min(d, cfg.rto_max);
+}
+
+}  // namespace ustack
