@@ -27,17 +27,16 @@ constexpr uint8_t kTsResolNanos = 9;  // 10^-9 s per timestamp unit
 // A bound on snaplen so that one block never needs more than this much buffer.
 constexpr uint32_t kMaxSnaplen = 262144;
 
-void Put16(std::vector<uint8_t>& b, uint16_t v) {
-  uint8_t raw[2];
-  std::memcpy(raw, &v, sizeof v);
-  b.insert(b.end(), raw, raw + 2);
+// Appends a value in host byte order (pcapng readers detect it from the byte-order magic).
+template <typename T>
+void PutRaw(std::vector<uint8_t>& b, T v) {
+  const size_t at = b.size();
+  b.resize(at + sizeof v);
+  std::memcpy(b.data() + at, &v, sizeof v);
 }
 
-void Put32(std::vector<uint8_t>& b, uint32_t v) {
-  uint8_t raw[4];
-  std::memcpy(raw, &v, sizeof v);
-  b.insert(b.end(), raw, raw + 4);
-}
+void Put16(std::vector<uint8_t>& b, uint16_t v) { PutRaw(b, v); }
+void Put32(std::vector<uint8_t>& b, uint32_t v) { PutRaw(b, v); }
 
 void PadTo32(std::vector<uint8_t>& b) {
   while (b.size() % 4 != 0) b.push_back(0);

@@ -240,7 +240,7 @@ void Connection::ResetAndClose(Instant now) {
     case TcpState::kSynReceived:
     case TcpState::kFinWait1:
     case TcpState::kFinWait2:
-      SendRst(snd_max_, now);
+      SendRst(ControlSeq(), now);
       break;
     default:
       break;

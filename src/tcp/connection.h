@@ -147,6 +147,7 @@ class Connection final : public TcpConnection {
   bool SendSyn(Instant now);  // SYN or SYN-ACK, by state
   void SendAck(Instant now);
   void SendRst(Seq32 seq, Instant now);
+  Seq32 ControlSeq() const;  // sequence number for pure ACKs and RSTs
   bool SendSegment(Seq32 seq, uint8_t flags, uint32_t data_off, uint32_t data_len, Instant now);
   bool SendNext(bool force, Instant now);
   uint32_t NextSegmentLength(bool force, bool* fin) const;

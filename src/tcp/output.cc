@@ -119,7 +119,13 @@ void Connection::SendAck(Instant now) {
     return;
   }
   if (state_ == TcpState::kSynSent || state_ == TcpState::kClosed) return;
-  SendSegment(snd_max_, kTcpAck, 0, 0, now);
+  SendSegment(ControlSeq(), kTcpAck, 0, 0, now);
+}
+
+// While a zero-window probe byte is out, the peer's RCV.NXT is still SND.UNA and its window
+// is zero: only SEG.SEQ = SND.UNA is acceptable there. Otherwise SND.NXT (our snd_max_).
+Seq32 Connection::ControlSeq() const {
+  return timer_kind_ == TimerKind::kPersist ? snd_una_ : snd_max_;
 }
 
 void Connection::SendRst(Seq32 seq, Instant now) { SendSegment(seq, kTcpRst, 0, 0, now); }

@@ -199,6 +199,15 @@ TEST_F(DataTest, ZeroWindowIsProbedAndTransferResumes) {
   EXPECT_GT(probes[2] - probes[1], probes[1] - probes[0]);
   EXPECT_EQ(client->state(), TcpState::kEstablished);  // answered probes keep it open
   EXPECT_EQ(server->readable_bytes(), 4096u);          // the probe bytes were not taken
+  // The other direction keeps working meanwhile: the prober's ACKs must be acceptable to a
+  // receiver whose window is zero.
+  const auto down = Pattern(3000, 8);
+  ASSERT_TRUE(server->Send(down, sim->now).ok());
+  sim->Run(Duration::Millis(100));
+  EXPECT_EQ(AsConn(server)->snd_una(), AsConn(server)->snd_nxt());
+  std::vector<uint8_t> down_got;
+  Drain(client, down_got, sim->now);
+  EXPECT_EQ(down_got, down);
   // The window-opening update is lost; the next probe learns the window instead.
   bool dropped = false;
   sim->filter = [&](char from, Captured&, const SegInfo& s) {

@@ -183,12 +183,13 @@ TEST_F(Handshake, LostSynAckAndLostFinalAck) {
   auto l = sim->b.tcp.Listen(Ipv4Addr::Any(), 80, 4, nullptr);
   int synacks_dropped = 0;
   int acks_dropped = 0;
+  bool drop_acks = true;
   sim->filter = [&](char from, Captured&, const SegInfo& s) {
     if (from == 'b' && s.has(kTcpSyn) && synacks_dropped == 0) {
       ++synacks_dropped;
       return false;
     }
-    if (from == 'a' && s.hdr.flags == kTcpAck && s.payload.empty() && acks_dropped == 0) {
+    if (from == 'a' && s.hdr.flags == kTcpAck && s.payload.empty() && drop_acks) {
       ++acks_dropped;
       return false;
     }
@@ -199,8 +200,9 @@ TEST_F(Handshake, LostSynAckAndLostFinalAck) {
   // The SYN is retransmitted after 1 s; the duplicate SYN draws the SYN-ACK again.
   ASSERT_TRUE(
       sim->RunUntil([&] { return (*c)->state() == TcpState::kEstablished; }, Duration::Seconds(2)));
-  EXPECT_EQ(acks_dropped, 1);
+  EXPECT_GE(acks_dropped, 1);
   EXPECT_EQ((*l)->accept_queue_length(), 0u);  // the server is still half-open
+  drop_acks = false;
   // Data carries the ACK that completes the server's handshake.
   const auto data = Pattern(100, 9);
   ASSERT_TRUE((*c)->Send(data, sim->now).ok());

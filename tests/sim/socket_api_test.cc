@@ -102,7 +102,8 @@ TEST_F(SocketApiTest, ConnectToClosedPortReportsRefused) {
 
 TEST_F(SocketApiTest, LevelTriggeredKeepsReportingEdgeTriggeredOnce) {
   const int lfd = Listen(80);
-  auto [c, srv] = Connected(lfd, 80);
+  const auto [c_, srv_] = Connected(lfd, 80);
+  const int c = c_, srv = srv_;  // plain copies: lambdas cannot capture bindings (clang 14)
   const int lt = s_->b().EpollCreate();
   const int et = s_->b().EpollCreate();
   epoll_event ev{.events = EPOLLIN, .data = {.fd = srv}};
@@ -126,7 +127,8 @@ TEST_F(SocketApiTest, LevelTriggeredKeepsReportingEdgeTriggeredOnce) {
 
 TEST_F(SocketApiTest, OneShotNeedsRearm) {
   const int lfd = Listen(81);
-  auto [c, srv] = Connected(lfd, 81);
+  const auto [c_, srv_] = Connected(lfd, 81);
+  const int c = c_, srv = srv_;
   const int ep = s_->b().EpollCreate();
   epoll_event ev{.events = EPOLLIN | EPOLLONESHOT, .data = {.fd = srv}};
   ASSERT_EQ(s_->b().EpollCtl(ep, EPOLL_CTL_ADD, srv, &ev), 0);
@@ -143,7 +145,8 @@ TEST_F(SocketApiTest, OneShotNeedsRearm) {
 
 TEST_F(SocketApiTest, PeerShutdownGivesRdHupAndEof) {
   const int lfd = Listen(82);
-  auto [c, srv] = Connected(lfd, 82);
+  const auto [c_, srv_] = Connected(lfd, 82);
+  const int c = c_, srv = srv_;
   const int ep = s_->b().EpollCreate();
   epoll_event ev{.events = EPOLLIN | EPOLLRDHUP, .data = {.fd = srv}};
   ASSERT_EQ(s_->b().EpollCtl(ep, EPOLL_CTL_ADD, srv, &ev), 0);
