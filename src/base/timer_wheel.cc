@@ -9,7 +9,9 @@ TimerWheel::TimerWheel(Instant start, Duration tick, size_t slots)
     : tick_(tick), slots_(slots), processed_(TickOf(start)) {}
 
 void TimerWheel::Arm(Timer* t, Instant deadline) {
+  if (t->armed() && t->deadline_ <= next_cache_) cache_valid_ = false;
   t->deadline_ = deadline;
+  if (cache_valid_ && deadline < next_cache_) next_cache_ = deadline;
   const int64_t tick = std::max(TickOf(deadline), processed_);
   Slot(tick).PushBack(t);
 }
@@ -41,10 +43,12 @@ size_t TimerWheel::Advance(Instant now) {
   size_t fired = 0;
   for (int64_t t = first; t <= now_tick; ++t) fired += RunSlot(t, now);
   processed_ = now_tick;
+  if (fired > 0 || next_cache_ <= now) cache_valid_ = false;
   return fired;
 }
 
 Instant TimerWheel::NextDeadline() const {
+  if (cache_valid_) return next_cache_;
   Instant best = Instant::Max();
   const int64_t span = static_cast<int64_t>(slots_.size());
   for (int64_t t = processed_; t < processed_ + span; ++t) {
@@ -54,6 +58,8 @@ Instant TimerWheel::NextDeadline() const {
     }
     if (best != Instant::Max() && TickOf(best) <= t) break;
   }
+  next_cache_ = best;
+  cache_valid_ = true;
   return best;
 }
 

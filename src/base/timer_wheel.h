@@ -33,10 +33,14 @@ class TimerWheel {
 
   // Arms (or re-arms) a timer for `deadline`.
   void Arm(Timer* t, Instant deadline);
-  void Cancel(Timer* t) { t->Unlink(); }
+  void Cancel(Timer* t) {
+    if (t->armed() && t->deadline_ <= next_cache_) cache_valid_ = false;
+    t->Unlink();
+  }
   // Fires every timer whose deadline is <= now; returns how many fired.
   size_t Advance(Instant now);
-  // A lower bound on the next deadline, or Instant::Max() when nothing is armed.
+  // The earliest armed deadline, or Instant::Max() when nothing is armed. Cached between
+  // changes, so an idle loop asking every iteration does not rescan the wheel.
   Instant NextDeadline() const;
 
  private:
@@ -47,6 +51,8 @@ class TimerWheel {
   Duration tick_;
   std::vector<ListHead> slots_;
   int64_t processed_;  // every tick before this one has been fully expired
+  mutable Instant next_cache_ = Instant::Max();
+  mutable bool cache_valid_ = true;
 };
 
 }  // namespace ustack

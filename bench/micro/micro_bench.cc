@@ -1,0 +1,172 @@
+// Micro-benchmarks (Google Benchmark): the per-packet building blocks of ustack, in ns per
+// operation. Not tests: they assert nothing and only report. Run: build/bin/ustack-micro-bench
+#include <benchmark/benchmark.h>
+#include <netinet/tcp.h>
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "base/checksum.h"
+#include "base/random.h"
+#include "base/timer_wheel.h"
+#include "buf/packet.h"
+#include "buf/test_eal.h"
+#include "sim_harness.h"
+#include "tcp/send_buffer.h"
+#include "wire/ipv4.h"
+#include "wire/tcp.h"
+
+namespace ustack {
+namespace {
+
+std::vector<uint8_t> RandomBytes(size_t n, uint64_t seed) {
+  Random r(seed);
+  std::vector<uint8_t> v(n);
+  for (auto& b : v) b = static_cast<uint8_t>(r.Next32());
+  return v;
+}
+
+void BM_Checksum(benchmark::State& state) {
+  const auto data = RandomBytes(static_cast<size_t>(state.range(0)), 1);
+  for (auto _ : state) benchmark::DoNotOptimize(InternetChecksum(data));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_Checksum)->Arg(20)->Arg(64)->Arg(1460)->Arg(9000);
+
+// A data segment header as it arrives: timestamps and one SACK block.
+std::vector<uint8_t> SampleTcpHeader() {
+  TcpRepr r;
+  r.src_port = 40000;
+  r.dst_port = 80;
+  r.seq = 123456;
+  r.ack = 654321;
+  r.flags = 0x18;
+  r.window = 512;
+  r.options.timestamps = TcpTimestamps{1000, 2000};
+  r.options.sack_count = 1;
+  r.options.sack[0] = {5000, 6000};
+  std::vector<uint8_t> buf(r.HeaderLength());
+  r.Emit(buf);
+  return buf;
+}
+
+void BM_TcpHeaderParse(benchmark::State& state) {
+  const auto bytes = SampleTcpHeader();
+  for (auto _ : state) {
+    auto v = TcpView::Parse(bytes);
+    auto r = TcpRepr::Parse(*v);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_TcpHeaderParse);
+
+void BM_TcpHeaderBuild(benchmark::State& state) {
+  const auto bytes = SampleTcpHeader();
+  const TcpRepr r = *TcpRepr::Parse(*TcpView::Parse(bytes));
+  std::array<uint8_t, 60> out{};
+  for (auto _ : state) {
+    r.Emit(out);
+    benchmark::DoNotOptimize(out);
+  }
+}
+BENCHMARK(BM_TcpHeaderBuild);
+
+void BM_Ipv4HeaderParseAndBuild(benchmark::State& state) {
+  Ipv4Repr r;
+  r.src = Ipv4Addr::Of(198, 18, 0, 1);
+  r.dst = Ipv4Addr::Of(198, 18, 0, 2);
+  r.protocol = 6;
+  r.payload_len = 1460;
+  std::array<uint8_t, 1480> buf{};
+  for (auto _ : state) {
+    r.Emit(buf);
+    auto parsed = Ipv4Repr::Parse(buf);
+    benchmark::DoNotOptimize(parsed);
+  }
+}
+BENCHMARK(BM_Ipv4HeaderParseAndBuild);
+
+void BM_TimerArmCancel(benchmark::State& state) {
+  TimerWheel wheel(Instant::FromNanos(0));
+  Timer t([](void*, Instant) {}, nullptr);
+  int64_t i = 0;
+  for (auto _ : state) {
+    wheel.Arm(&t, Instant::FromNanos(0) + Duration::Millis(200 + (++i & 63)));
+    wheel.Cancel(&t);
+  }
+}
+BENCHMARK(BM_TimerArmCancel);
+
+void BM_TimerArmExpire(benchmark::State& state) {
+  Instant now = Instant::FromNanos(0);
+  TimerWheel wheel(now);
+  int fired = 0;
+  std::vector<std::unique_ptr<Timer>> timers;
+  for (int i = 0; i < 1024; ++i) {
+    timers.push_back(
+        std::make_unique<Timer>([](void* p, Instant) { ++*static_cast<int*>(p); }, &fired));
+  }
+  for (auto _ : state) {
+    for (auto& t : timers) wheel.Arm(t.get(), now + Duration::Millis(1));
+    now += Duration::Millis(1);
+    wheel.Advance(now);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * 1024);
+}
+BENCHMARK(BM_TimerArmExpire);
+
+void BM_SendBufferAppendCopyDiscard(benchmark::State& state) {
+  SendBuffer sb(256 * 1024);
+  const auto data = RandomBytes(1448, 2);
+  std::array<uint8_t, 1448> out{};
+  for (auto _ : state) {
+    sb.Append(data);
+    sb.CopyOut(0, out);
+    sb.Discard(1448);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * 1448);
+}
+BENCHMARK(BM_SendBufferAppendCopyDiscard);
+
+// The whole stack: one 1448-byte write on stack A, through Ethernet, IPv4 and TCP on both
+// stacks (zero-delay SimLink), read on stack B, with the ACK going back.
+void BM_StackSegmentAtoB(benchmark::State& state) {
+  InitTestEal();
+  static PacketPool pool("bench_pool", 8191);  // benchmark fixture state
+  sim::TwoStacks s(pool.get(), 1, Impairment{});
+  const int lfd = s.b().Socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(5001);
+  s.b().Bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  s.b().Listen(lfd, 4);
+  const int c = s.a().Socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  s.a().SetSockOpt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  a.sin_addr.s_addr = htonl(sim::kAddrB.v);
+  s.a().Connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  int srv = -1;
+  s.RunUntil([&] { return (srv = s.b().Accept(lfd, nullptr, nullptr)) >= 0; },
+             Duration::Seconds(5));
+  const auto data = RandomBytes(1448, 3);
+  std::array<uint8_t, 4096> in{};
+  for (auto _ : state) {
+    s.a().Write(c, data.data(), data.size());
+    size_t got = 0;
+    s.RunUntil(
+        [&] {
+          const ssize_t r = s.b().Read(srv, in.data(), in.size());
+          if (r > 0) got += static_cast<size_t>(r);
+          return got >= data.size();
+        },
+        Duration::Seconds(5));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * 1448);
+}
+BENCHMARK(BM_StackSegmentAtoB);
+
+}  // namespace
+}  // namespace ustack
+
+BENCHMARK_MAIN();
