@@ -41,6 +41,15 @@ class TwoStacks {
   std::unique_ptr<SocketApi> api_b_;
 };
 
+// An AF_INET socket address (network byte order fields) for the socket API.
+inline sockaddr_in Sockaddr(Ipv4Addr a, uint16_t port) {
+  sockaddr_in s{};
+  s.sin_family = AF_INET;
+  s.sin_addr.s_addr = htonl(a.v);
+  s.sin_port = htons(port);
+  return s;
+}
+
 // Byte i of the seeded test stream `stream`; cheap, position-addressable, and different for
 // every seed and direction.
 inline uint8_t StreamByte(uint64_t stream, uint64_t i) {

@@ -85,14 +85,6 @@ PacketPool& Pool() {
   return pool;
 }
 
-sockaddr_in Sockaddr(Ipv4Addr a, uint16_t port) {
-  sockaddr_in s{};
-  s.sin_family = AF_INET;
-  s.sin_addr.s_addr = htonl(a.v);
-  s.sin_port = htons(port);
-  return s;
-}
-
 // One side of the connection, driven by the close pattern.
 struct Peer {
   SocketApi* api = nullptr;

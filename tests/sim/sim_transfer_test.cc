@@ -21,14 +21,6 @@ rte_mempool* Pool() {
   return pool.get();
 }
 
-sockaddr_in Sockaddr(Ipv4Addr a, uint16_t port) {
-  sockaddr_in s{};
-  s.sin_family = AF_INET;
-  s.sin_addr.s_addr = htonl(a.v);
-  s.sin_port = htons(port);
-  return s;
-}
-
 // One side of a bidirectional transfer: writes `total` bytes of its stream, reads and checks
 // `total` bytes of the peer's stream, then half-closes.
 struct Endpoint {

@@ -17,14 +17,6 @@ rte_mempool* Pool() {
   return pool.get();
 }
 
-sockaddr_in Addr(Ipv4Addr a, uint16_t port) {
-  sockaddr_in s{};
-  s.sin_family = AF_INET;
-  s.sin_addr.s_addr = htonl(a.v);
-  s.sin_port = htons(port);
-  return s;
-}
-
 class SocketApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -40,7 +32,7 @@ class SocketApiTest : public ::testing::Test {
   // Listens on B:port and returns the listening fd.
   int Listen(uint16_t port) {
     const int fd = s_->b().Socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a = Addr(Ipv4Addr::Any(), port);
+    sockaddr_in a = Sockaddr(Ipv4Addr::Any(), port);
     EXPECT_EQ(s_->b().Bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
     EXPECT_EQ(s_->b().Listen(fd, 16), 0);
     return fd;
@@ -48,7 +40,7 @@ class SocketApiTest : public ::testing::Test {
   // Connects A to B:port and accepts on B; returns {client fd, server fd}.
   std::pair<int, int> Connected(int lfd, uint16_t port) {
     const int c = s_->a().Socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in ra = Addr(kAddrB, port);
+    sockaddr_in ra = Sockaddr(kAddrB, port);
     EXPECT_EQ(s_->a().Connect(c, reinterpret_cast<sockaddr*>(&ra), sizeof ra), -EINPROGRESS);
     int srv = -1;
     EXPECT_TRUE(Until([&] {
@@ -72,7 +64,7 @@ TEST_F(SocketApiTest, BadArgumentsGiveLinuxErrors) {
   EXPECT_EQ(a.Read(fd, buf, sizeof buf), -ENOTCONN);
   EXPECT_EQ(a.Write(fd, buf, sizeof buf), -ENOTCONN);
   EXPECT_EQ(a.Accept(fd, nullptr, nullptr), -EINVAL);
-  sockaddr_in bad = Addr(Ipv4Addr::Of(1, 2, 3, 4), 80);
+  sockaddr_in bad = Sockaddr(Ipv4Addr::Of(1, 2, 3, 4), 80);
   EXPECT_EQ(a.Bind(fd, reinterpret_cast<sockaddr*>(&bad), sizeof bad), -EADDRNOTAVAIL);
   EXPECT_EQ(a.Bind(fd, reinterpret_cast<sockaddr*>(&bad), 4), -EINVAL);
   int one = 1;
@@ -87,7 +79,7 @@ TEST_F(SocketApiTest, ConnectToClosedPortReportsRefused) {
   const int c = s_->a().Socket(AF_INET, SOCK_STREAM, 0);
   const int ep = s_->a().EpollCreate();
   epoll_event ev{.events = EPOLLOUT, .data = {.fd = c}};
-  sockaddr_in ra = Addr(kAddrB, 9);
+  sockaddr_in ra = Sockaddr(kAddrB, 9);
   ASSERT_EQ(s_->a().Connect(c, reinterpret_cast<sockaddr*>(&ra), sizeof ra), -EINPROGRESS);
   ASSERT_EQ(s_->a().EpollCtl(ep, EPOLL_CTL_ADD, c, &ev), 0);
   epoll_event out[4];
@@ -168,7 +160,7 @@ TEST_F(SocketApiTest, ListenerReadableWhenConnectionWaits) {
   epoll_event ev{.events = EPOLLIN, .data = {.fd = lfd}};
   ASSERT_EQ(s_->b().EpollCtl(ep, EPOLL_CTL_ADD, lfd, &ev), 0);
   const int c = s_->a().Socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in ra = Addr(kAddrB, 83);
+  sockaddr_in ra = Sockaddr(kAddrB, 83);
   ASSERT_EQ(s_->a().Connect(c, reinterpret_cast<sockaddr*>(&ra), sizeof ra), -EINPROGRESS);
   epoll_event out[2];
   ASSERT_TRUE(Until([&] { return s_->b().EpollWait(ep, out, 2) == 1; }));
@@ -186,10 +178,10 @@ TEST_F(SocketApiTest, ListenerReadableWhenConnectionWaits) {
 
 TEST_F(SocketApiTest, UdpEchoBetweenStacks) {
   const int b = s_->b().Socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in la = Addr(Ipv4Addr::Any(), 7);
+  sockaddr_in la = Sockaddr(Ipv4Addr::Any(), 7);
   ASSERT_EQ(s_->b().Bind(b, reinterpret_cast<sockaddr*>(&la), sizeof la), 0);
   const int a = s_->a().Socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in to = Addr(kAddrB, 7);
+  sockaddr_in to = Sockaddr(kAddrB, 7);
   ASSERT_EQ(s_->a().SendTo(a, "ping", 4, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 4);
   char buf[16];
   sockaddr_in from{};
