@@ -4,6 +4,7 @@
 // --gtest_filter='Sweep*'. A longer sweep: USTACK_SIM_SEEDS_PER_SHARD=100 sim_tests.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -103,9 +104,13 @@ std::string Transfer(uint64_t seed, const Impairment& imp, uint64_t bytes, Durat
   if (!a.failure.empty()) return "A: " + a.failure;
   if (!b.failure.empty()) return "B: " + b.failure;
   if (!finished) {
-    return "timed out: A sent " + std::to_string(a.sent) + " received " +
-           std::to_string(a.received) + ", B sent " + std::to_string(b.sent) + " received " +
-           std::to_string(b.received);
+    std::fprintf(stderr, "seed %llu: stack A counters:\n", static_cast<unsigned long long>(seed));
+    s.stack_a().PrintCounters(stderr);
+    std::fprintf(stderr, "stack B counters:\n");
+    s.stack_b().PrintCounters(stderr);
+    return "timed out at t=" + std::to_string((s.now() - Instant()).millis()) + "ms: A sent " +
+           std::to_string(a.sent) + " received " + std::to_string(a.received) + ", B sent " +
+           std::to_string(b.sent) + " received " + std::to_string(b.received);
   }
   s.a().Close(a.fd);
   s.b().Close(b.fd);
