@@ -4,18 +4,24 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "socket/kqueue.h"
 #include "socket/socket_objects.h"
 
 namespace ustack {
 
 SocketObj::~SocketObj() {
   while (!watches_.empty()) watches_.back()->ep->Forget(watches_.back());
+  while (!knotes_.empty()) knotes_.back()->kq->Forget(knotes_.back());
 }
 
 void SocketObj::OnEvents(uint32_t events) {
   for (Watch* w : watches_) {
     // As in Linux, a change only wakes watches interested in one of the changed bits.
     if (!w->disabled && (events & (w->mask | EPOLLERR | EPOLLHUP)) != 0) w->ep->MarkReady(w);
+  }
+  // kqueue filters are evaluated when collected; any change may make one fire.
+  for (Knote* k : knotes_) {
+    if (k->enabled) k->kq->MarkReady(k);
   }
 }
 

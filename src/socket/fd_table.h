@@ -1,7 +1,11 @@
-// The fd table behind SocketApi: fds map to owned socket and epoll objects. POSIX hands out
-// the lowest free descriptor, and so does this table. Private to the socket layer.
+// The fd table behind SocketApi: fds map to socket, epoll and kqueue objects. POSIX hands out
+// the lowest free descriptor, and so does this table. dup() makes two fds share one object
+// (one open file description); the object lives until its last fd is closed.
+// Private to the socket layer.
 #pragma once
 
+#include <algorithm>
+#include <cerrno>
 #include <memory>
 #include <set>
 #include <vector>
@@ -11,32 +15,51 @@
 
 namespace ustack {
 
-inline constexpr int kFdBase = 3;  // like a process, fds 0-2 are never handed out
+inline constexpr int kFdBase = 3;       // like a process, fds 0-2 are never handed out
+inline constexpr int kFdMax = 1 << 20;  // dup2() targets above this fail with EBADF
 
 struct SocketApi::Impl {
-  std::vector<std::unique_ptr<FdObject>> table;
+  std::vector<std::shared_ptr<FdObject>> table;
   std::set<int> free_fds;
+  std::vector<uint8_t> scratch;  // gather/scatter buffer for readv/writev/sendmsg/recvmsg
 
-  int Insert(std::unique_ptr<FdObject> obj) {
-    int idx;
-    if (!free_fds.empty()) {
-      idx = *free_fds.begin();
-      free_fds.erase(free_fds.begin());
+  int Insert(std::shared_ptr<FdObject> obj) { return InsertAtLeast(std::move(obj), kFdBase); }
+  // The lowest free fd that is >= min_fd (F_DUPFD); -EMFILE past kFdMax.
+  int InsertAtLeast(std::shared_ptr<FdObject> obj, int min_fd) {
+    const int min_idx = std::max(min_fd, kFdBase) - kFdBase;
+    auto it = free_fds.lower_bound(min_idx);
+    if (it != free_fds.end()) {
+      const int idx = *it;
+      free_fds.erase(it);
       table[static_cast<size_t>(idx)] = std::move(obj);
-    } else {
-      idx = static_cast<int>(table.size());
-      table.push_back(std::move(obj));
+      return idx + kFdBase;
     }
-    return idx + kFdBase;
+    const int idx = std::max(min_idx, static_cast<int>(table.size()));
+    if (idx + kFdBase > kFdMax) return -EMFILE;
+    return InsertAt(std::move(obj), idx + kFdBase);
+  }
+  // Puts obj at a free fd (dup2); grows the table as needed.
+  int InsertAt(std::shared_ptr<FdObject> obj, int fd) {
+    const size_t idx = static_cast<size_t>(fd - kFdBase);
+    while (table.size() <= idx) {
+      free_fds.insert(static_cast<int>(table.size()));
+      table.emplace_back();
+    }
+    free_fds.erase(static_cast<int>(idx));
+    table[idx] = std::move(obj);
+    return fd;
   }
   FdObject* Get(int fd) const {
     const int idx = fd - kFdBase;
     if (idx < 0 || static_cast<size_t>(idx) >= table.size()) return nullptr;
     return table[static_cast<size_t>(idx)].get();
   }
-  std::unique_ptr<FdObject> Take(int fd) {
+  std::shared_ptr<FdObject> Shared(int fd) const {
+    return Get(fd) ? table[static_cast<size_t>(fd - kFdBase)] : nullptr;
+  }
+  std::shared_ptr<FdObject> Take(int fd) {
     const int idx = fd - kFdBase;
-    std::unique_ptr<FdObject> obj = std::move(table[static_cast<size_t>(idx)]);
+    std::shared_ptr<FdObject> obj = std::move(table[static_cast<size_t>(idx)]);
     free_fds.insert(idx);
     return obj;
   }
@@ -47,6 +70,12 @@ struct SocketApi::Impl {
   UdpSock* Udp(int fd) const {
     FdObject* o = Get(fd);
     return o && o->kind() == ObjKind::kUdp ? static_cast<UdpSock*>(o) : nullptr;
+  }
+  SocketObj* Sock(int fd) const {
+    FdObject* o = Get(fd);
+    return o && (o->kind() == ObjKind::kTcp || o->kind() == ObjKind::kUdp)
+               ? static_cast<SocketObj*>(o)
+               : nullptr;
   }
 };
 

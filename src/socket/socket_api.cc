@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "socket/fd_table.h"
+#include "socket/kqueue.h"
+#include "socket/tcp_options.h"
 #include "stack/stack.h"
 
 namespace ustack {
@@ -53,11 +55,15 @@ SocketApi::~SocketApi() {
 int SocketApi::Socket(int domain, int type, int protocol) {
   if (domain != AF_INET) return -EAFNOSUPPORT;
   const int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+  std::shared_ptr<FdObject> obj;
   if (base == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP)) {
-    return impl_->Insert(std::make_unique<TcpSock>());
+    obj = std::make_shared<TcpSock>();
+  } else if (base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)) {
+    obj = std::make_shared<UdpSock>();
   }
-  if (base == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP)) {
-    return impl_->Insert(std::make_unique<UdpSock>());
+  if (obj) {
+    obj->nonblocking = (type & SOCK_NONBLOCK) != 0;
+    return impl_->Insert(std::move(obj));
   }
   return base == SOCK_STREAM || base == SOCK_DGRAM ? -EPROTONOSUPPORT : -EINVAL;
 }
@@ -100,18 +106,32 @@ int SocketApi::Listen(int fd, int backlog) {
   return 0;
 }
 
-int SocketApi::Accept(int fd, sockaddr* addr, socklen_t* len) {
+int SocketApi::Accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
+  if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
+  int rc = AcceptNow(fd, addr, len, flags);
+  if (rc != -EAGAIN || !Blocks(impl_->Get(fd))) return rc;
+  TcpSock* t = impl_->Tcp(fd);
+  const int wait =
+      Drive([&] { return t->listener->accept_queue_length() > 0; }, SockTimeout(t->rcv_timeout));
+  return wait < 0 ? wait : AcceptNow(fd, addr, len, flags);
+}
+
+int SocketApi::AcceptNow(int fd, sockaddr* addr, socklen_t* len, int flags) {
   TcpSock* t = impl_->Tcp(fd);
   if (!t) return impl_->Get(fd) ? -EOPNOTSUPP : -EBADF;
   if (t->state != TcpSockState::kListening) return -EINVAL;
-  auto child = std::make_unique<TcpSock>();
+  if (addr && !len) return -EFAULT;
+  auto child = std::make_shared<TcpSock>();
   TcpConnection* c = stack_.tcp().Accept(t->listener, child.get());
   if (!c) return -EAGAIN;
+  child->nonblocking = (flags & SOCK_NONBLOCK) != 0;
   child->conn = c;
   child->state = TcpSockState::kConnected;
   child->connect_reported = true;
   child->nodelay = t->nodelay;
   c->set_nodelay(t->nodelay);
+  InheritTcpOptions(*t, child.get());
+  ApplyTcpOptions(child.get(), now_);
   ToSockaddr(c->remote_addr(), c->remote_port(), addr, len);
   return impl_->Insert(std::move(child));
 }
@@ -143,7 +163,22 @@ int SocketApi::Connect(int fd, const sockaddr* addr, socklen_t len) {
   t->conn = r.value();
   t->conn->set_nodelay(t->nodelay);
   t->state = TcpSockState::kConnected;
-  return -EINPROGRESS;
+  ApplyTcpOptions(t, now_);
+  return Blocks(t) ? ConnectWait(fd, t) : -EINPROGRESS;
+}
+
+// A blocking connect waits for the handshake to end, then reports like a second connect().
+int SocketApi::ConnectWait(int fd, SocketObj* s) {
+  auto* t = static_cast<TcpSock*>(s);
+  const int rc = Drive(
+      [t] {
+        const TcpState st = t->conn->state();
+        return st != TcpState::kSynSent && st != TcpState::kSynReceived;
+      },
+      SockTimeout(t->snd_timeout));
+  if (rc == -EAGAIN) return -EINPROGRESS;
+  if (rc < 0) return rc;
+  return Connect(fd, nullptr, 0);
 }
 
 ssize_t SocketApi::Read(int fd, void* buf, size_t len) {
@@ -154,10 +189,30 @@ ssize_t SocketApi::Write(int fd, const void* buf, size_t len) {
   return SendTo(fd, buf, len, 0, nullptr, 0);
 }
 
-ssize_t SocketApi::SendTo(int fd, const void* buf, size_t len, int /*flags*/, const sockaddr* to,
+ssize_t SocketApi::SendTo(int fd, const void* buf, size_t len, int flags, const sockaddr* to,
                           socklen_t tolen) {
   if (!buf && len > 0) return -EFAULT;
+  if (flags & (MSG_OOB | MSG_PEEK)) return impl_->Get(fd) ? -EOPNOTSUPP : -EBADF;
   const std::span<const uint8_t> data(static_cast<const uint8_t*>(buf), len);
+  FdObject* o = impl_->Get(fd);
+  if (!o || o->kind() != ObjKind::kTcp || !Blocks(o, flags)) return SendNow(fd, data, to, tolen);
+  // A blocking TCP send returns once everything is queued, or with what was queued when
+  // SO_SNDTIMEO passes or the loop stops.
+  auto* t = static_cast<TcpSock*>(o);
+  size_t done = 0;
+  while (true) {
+    const ssize_t n = SendNow(fd, data.subspan(done), to, tolen);
+    if (n < 0 && n != -EAGAIN) return done > 0 ? static_cast<ssize_t>(done) : n;
+    if (n > 0) done += static_cast<size_t>(n);
+    if (done == len) return static_cast<ssize_t>(done);
+    const int rc = Drive([t] { return (t->Readiness() & (kEventOut | kEventErr)) != 0; },
+                         SockTimeout(t->snd_timeout));
+    if (rc < 0) return done > 0 ? static_cast<ssize_t>(done) : rc;
+  }
+}
+
+ssize_t SocketApi::SendNow(int fd, std::span<const uint8_t> data, const sockaddr* to,
+                           socklen_t tolen) {
   if (TcpSock* t = impl_->Tcp(fd)) {
     if (t->state != TcpSockState::kConnected) return -ENOTCONN;
     return ToSsize(t->conn->Send(data, now_));
@@ -178,10 +233,20 @@ ssize_t SocketApi::SendTo(int fd, const void* buf, size_t len, int /*flags*/, co
   return ToSsize(u->sock->SendTo(data, dst, now_));
 }
 
-ssize_t SocketApi::RecvFrom(int fd, void* buf, size_t len, int /*flags*/, sockaddr* from,
+ssize_t SocketApi::RecvFrom(int fd, void* buf, size_t len, int flags, sockaddr* from,
                             socklen_t* fromlen) {
   if (!buf && len > 0) return -EFAULT;
+  if (flags & (MSG_OOB | MSG_PEEK)) return impl_->Get(fd) ? -EOPNOTSUPP : -EBADF;
   const std::span<uint8_t> out(static_cast<uint8_t*>(buf), len);
+  const ssize_t n = RecvNow(fd, out, from, fromlen);
+  SocketObj* s = impl_->Sock(fd);
+  if (n != -EAGAIN || !s || !Blocks(s, flags)) return n;
+  const int rc = Drive([s] { return (s->Readiness() & (kEventIn | kEventErr | kEventHup)) != 0; },
+                       SockTimeout(s->rcv_timeout));
+  return rc < 0 ? rc : RecvNow(fd, out, from, fromlen);
+}
+
+ssize_t SocketApi::RecvNow(int fd, std::span<uint8_t> out, sockaddr* from, socklen_t* fromlen) {
   if (TcpSock* t = impl_->Tcp(fd)) {
     if (t->state != TcpSockState::kConnected) return -ENOTCONN;
     auto r = t->conn->Recv(out, now_);
@@ -208,7 +273,15 @@ int SocketApi::Shutdown(int fd, int how) {
 
 int SocketApi::Close(int fd) {
   if (!impl_->Get(fd)) return -EBADF;
-  std::unique_ptr<FdObject> obj = impl_->Take(fd);
+  std::shared_ptr<FdObject> obj = impl_->Take(fd);
+  if (obj->kind() == ObjKind::kTcp || obj->kind() == ObjKind::kUdp) {
+    // As in FreeBSD, closing an fd removes the kqueue filters registered on that fd.
+    std::vector<Knote*> notes = static_cast<SocketObj*>(obj.get())->knotes();
+    for (Knote* k : notes) {
+      if (k->ident == static_cast<uintptr_t>(fd)) k->kq->Forget(k);
+    }
+  }
+  if (obj.use_count() > 1) return 0;  // another fd (dup) still refers to the object
   if (obj->kind() == ObjKind::kTcp) {
     auto* t = static_cast<TcpSock*>(obj.get());
     if (t->state == TcpSockState::kListening) stack_.tcp().CloseListener(t->listener, now_);

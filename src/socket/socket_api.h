@@ -1,44 +1,74 @@
-// SocketApi: POSIX-style sockets and epoll over one Stack. Calls return what the libc call
-// would return on success, or -errno (Linux values) on failure; the C API (issue 4) maps that
-// onto errno. All calls are non-blocking and must be made on the stack's own thread; readiness
-// is reported through the epoll-like interface and is updated by Stack::Poll.
+// SocketApi: POSIX-style sockets, epoll, kqueue, poll and select over one Stack. Calls return
+// what the libc call would return on success, or -errno (Linux values) on failure; the C API
+// (src/capi) maps that onto errno. All calls must be made on the stack's own thread.
+//
+// Blocking: without a poll_once hook every call is non-blocking (readiness is reported
+// through epoll/kqueue/poll and updated by Stack::Poll). Once the owner of the poll loop sets
+// the hook, a socket without O_NONBLOCK blocks like a Linux socket: the call runs poll_once
+// until the socket is ready, SO_RCVTIMEO / SO_SNDTIMEO pass (EAGAIN; EINPROGRESS for
+// connect) or poll_once returns false because the process is stopping (EINTR). The timeouts
+// of epoll_wait, poll, select and kevent drive the loop the same way.
 #pragma once
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <span>
 
 #include "base/time.h"
 
 namespace ustack {
 
 class Stack;
+class FdObject;
+class SocketObj;
+struct KEvent;
 
 class SocketApi {
  public:
+  // Runs one poll-loop iteration (clock, Stack::Poll, set_now). Returns false when the
+  // process is stopping, which ends any wait with EINTR.
+  using PollOnce = std::function<bool()>;
+
   explicit SocketApi(Stack& stack);
   ~SocketApi();
   SocketApi(const SocketApi&) = delete;
   SocketApi& operator=(const SocketApi&) = delete;
 
-  // AF_INET with SOCK_STREAM or SOCK_DGRAM (SOCK_NONBLOCK/SOCK_CLOEXEC accepted, sockets are
-  // always non-blocking here).
+  void set_poll_once(PollOnce f) { poll_once_ = std::move(f); }
+  bool can_block() const { return static_cast<bool>(poll_once_); }
+
+  // AF_INET with SOCK_STREAM or SOCK_DGRAM; SOCK_NONBLOCK sets O_NONBLOCK, SOCK_CLOEXEC is
+  // accepted and ignored.
   int Socket(int domain, int type, int protocol);
   int Bind(int fd, const sockaddr* addr, socklen_t len);
   int Listen(int fd, int backlog);
-  int Accept(int fd, sockaddr* addr, socklen_t* len);
-  // Returns -EINPROGRESS for TCP; completion shows as EPOLLOUT (or EPOLLERR + SO_ERROR).
+  int Accept(int fd, sockaddr* addr, socklen_t* len) { return Accept4(fd, addr, len, 0); }
+  // flags: SOCK_NONBLOCK, SOCK_CLOEXEC. Like Linux, the new fd does not inherit O_NONBLOCK.
+  int Accept4(int fd, sockaddr* addr, socklen_t* len, int flags);
+  // Non-blocking TCP: -EINPROGRESS, completion shows as EPOLLOUT (or EPOLLERR + SO_ERROR).
   int Connect(int fd, const sockaddr* addr, socklen_t len);
   ssize_t Read(int fd, void* buf, size_t len);
   ssize_t Write(int fd, const void* buf, size_t len);
+  // flags: MSG_DONTWAIT and MSG_NOSIGNAL are honoured, MSG_MORE ignored; MSG_OOB and
+  // MSG_PEEK fail with EOPNOTSUPP.
   ssize_t SendTo(int fd, const void* buf, size_t len, int flags, const sockaddr* to,
                  socklen_t tolen);
   ssize_t RecvFrom(int fd, void* buf, size_t len, int flags, sockaddr* from, socklen_t* fromlen);
+  ssize_t ReadV(int fd, const iovec* iov, int iovcnt);
+  ssize_t WriteV(int fd, const iovec* iov, int iovcnt);
+  ssize_t SendMsg(int fd, const msghdr* msg, int flags);
+  ssize_t RecvMsg(int fd, msghdr* msg, int flags);
   int Shutdown(int fd, int how);
   int Close(int fd);
   int GetSockOpt(int fd, int level, int name, void* val, socklen_t* len);
@@ -46,11 +76,33 @@ class SocketApi {
   int GetSockName(int fd, sockaddr* addr, socklen_t* len);
   int GetPeerName(int fd, sockaddr* addr, socklen_t* len);
 
-  // epoll with Linux semantics for EPOLLIN/OUT/ERR/HUP/RDHUP, EPOLLET and EPOLLONESHOT.
+  // FIONBIO (int*), FIONREAD (int*: readable bytes of a TCP socket), FIOCLEX/FIONCLEX.
+  // Anything else fails with ENOTTY.
+  int Ioctl(int fd, unsigned long request, void* arg);
+  // F_GETFL / F_SETFL (O_NONBLOCK), F_GETFD / F_SETFD (accepted, no exec here),
+  // F_DUPFD / F_DUPFD_CLOEXEC. Anything else fails with EINVAL.
+  int Fcntl(int fd, int cmd, long arg);
+  int Dup(int fd);
+  // newfd must be in [3, 2^20]; fds 0-2 belong to the process, not to the stack (EBADF).
+  int Dup2(int oldfd, int newfd);
+
+  // poll(2) and select(2) over stack fds; timeout_ms < 0 / timeout null waits forever.
+  int Poll(pollfd* fds, nfds_t nfds, int timeout_ms);
+  int Select(int nfds, fd_set* readfds, fd_set* writefds, fd_set* exceptfds, timeval* timeout);
+
+  // epoll with Linux semantics for EPOLLIN/OUT/ERR/HUP/RDHUP, EPOLLET, EPOLLONESHOT;
+  // EPOLLEXCLUSIVE is accepted (one process, one waiter: nothing to exclude).
   int EpollCreate();
   int EpollCtl(int epfd, int op, int fd, epoll_event* ev);
   // Never blocks: returns the events ready now (0 if none).
   int EpollWait(int epfd, epoll_event* events, int max_events);
+  // Drives the loop up to timeout_ms (< 0: forever) when nothing is ready.
+  int EpollWait(int epfd, epoll_event* events, int max_events, int timeout_ms);
+
+  // kqueue with FreeBSD semantics, see socket/kqueue.h. timeout null waits forever.
+  int Kqueue();
+  int Kevent(int kq, const KEvent* changes, int nchanges, KEvent* events, int nevents,
+             const timespec* timeout);
 
   Stack& stack() { return stack_; }
   // Monotonic time of the current poll iteration, for apps that need a clock.
@@ -59,9 +111,21 @@ class SocketApi {
 
  private:
   struct Impl;
+  bool Blocks(const FdObject* o, int flags = 0) const;
+  // Runs poll_once until done() holds: 0, or -EAGAIN when `timeout` (none: forever) passes,
+  // or -EINTR when the loop is stopping. Without a hook: -EAGAIN at once.
+  int Drive(const std::function<bool()>& done, std::optional<Duration> timeout);
+  static std::optional<Duration> SockTimeout(Duration d);
+  int AcceptNow(int fd, sockaddr* addr, socklen_t* len, int flags);
+  int ConnectWait(int fd, SocketObj* s);
+  ssize_t SendNow(int fd, std::span<const uint8_t> data, const sockaddr* to, socklen_t tolen);
+  ssize_t RecvNow(int fd, std::span<uint8_t> out, sockaddr* from, socklen_t* fromlen);
+  uint32_t ReadinessOf(int fd) const;
+
   Stack& stack_;
   Instant now_;
   std::unique_ptr<Impl> impl_;
+  PollOnce poll_once_;
 };
 
 }  // namespace ustack

@@ -1,8 +1,9 @@
 // Objects behind socket file descriptors: TCP and UDP sockets and epoll instances, and the
 // readiness plumbing between them. A socket is an EventSink of its transport object; when the
 // transport reports a change, every epoll watching the socket queues it on its ready list.
-// Ownership: the fd table owns every object; watches are owned by their epoll and unlinked
-// from the socket when either side closes.
+// Ownership: the fd table owns every object (shared between fds after dup); watches are owned
+// by their epoll, knotes by their kqueue, and both are unlinked from the socket when either
+// side closes.
 #pragma once
 
 #include <sys/epoll.h>
@@ -15,6 +16,7 @@
 #include "base/addr.h"
 #include "base/events.h"
 #include "base/intrusive_list.h"
+#include "base/time.h"
 #include "tcp/tcp.h"
 #include "udp/udp.h"
 
@@ -22,6 +24,7 @@ namespace ustack {
 
 class EpollObj;
 class SocketObj;
+struct Knote;
 
 // One socket's registration in one epoll instance.
 struct Watch {
@@ -35,13 +38,17 @@ struct Watch {
   OwnedNode<Watch> ready_node;
 };
 
-enum class ObjKind { kTcp, kUdp, kEpoll };
+enum class ObjKind { kTcp, kUdp, kEpoll, kKqueue };
 
 class FdObject {
  public:
   explicit FdObject(ObjKind k) : kind_(k) {}
   virtual ~FdObject() = default;
   ObjKind kind() const { return kind_; }
+
+  // O_NONBLOCK of the open file description (shared by dup'd fds). Only matters once the
+  // SocketApi has a poll_once hook; without one every call is non-blocking.
+  bool nonblocking = false;
 
  private:
   ObjKind kind_;
@@ -57,9 +64,14 @@ class SocketObj : public FdObject, public EventSink {
   void OnEvents(uint32_t events) override;
 
   std::vector<Watch*>& watches() { return watches_; }
+  std::vector<Knote*>& knotes() { return knotes_; }
+
+  Duration rcv_timeout = Duration::Nanos(0);  // SO_RCVTIMEO; zero waits forever
+  Duration snd_timeout = Duration::Nanos(0);  // SO_SNDTIMEO; zero waits forever
 
  private:
   std::vector<Watch*> watches_;
+  std::vector<Knote*> knotes_;
 };
 
 enum class TcpSockState { kFresh, kListening, kConnected };
@@ -76,6 +88,17 @@ class TcpSock final : public SocketObj {
   bool nodelay = false;
   bool reuse_addr = false;
   bool connect_reported = false;  // a connect() result was already returned once
+  // Options applied to the connection once it exists (socket/tcp_options.h).
+  bool linger_on = false;
+  int linger_secs = 0;
+  bool cork = false;
+  uint32_t user_timeout_ms = 0;
+  TcpCongestionAlgo congestion = TcpCongestionAlgo::kCubic;
+  bool congestion_set = false;
+  bool keepalive = false;  // SO_KEEPALIVE (not settable yet, see tcp_options.cc)
+  int keep_idle_s = 7200;  // TCP_KEEPIDLE, Linux's default
+  int keep_intvl_s = 75;   // TCP_KEEPINTVL
+  int keep_cnt = 9;        // TCP_KEEPCNT
   TcpListener* listener = nullptr;
   TcpConnection* conn = nullptr;
 };

@@ -73,7 +73,25 @@ void PrintTcp(FILE* out, const TcpCounters& c, bool all) {
              {"drop_listen_overflow", c.drop_listen_overflow},
              {"drop_no_memory", c.drop_no_memory},
              {"ooo_segments", c.ooo_segments},
-             {"connections_aborted", c.connections_aborted}},
+             {"connections_aborted", c.connections_aborted},
+             {"dup_acks_in", c.dup_acks_in},
+             {"fast_retransmits", c.fast_retransmits},
+             {"sack_recoveries", c.sack_recoveries},
+             {"sack_retransmits", c.sack_retransmits},
+             {"dsacks_in", c.dsacks_in},
+             {"challenge_acks", c.challenge_acks},
+             {"challenge_acks_limited", c.challenge_acks_limited},
+             {"paws_drops", c.paws_drops},
+             {"spurious_undos", c.spurious_undos},
+             {"keepalive_probes", c.keepalive_probes},
+             {"keepalive_timeouts", c.keepalive_timeouts},
+             {"user_timeouts", c.user_timeouts},
+             {"time_wait_reused", c.time_wait_reused},
+             {"ecn_ce_in", c.ecn_ce_in},
+             {"ecn_reductions", c.ecn_reductions},
+             {"cookies_sent", c.cookies_sent},
+             {"cookies_validated", c.cookies_validated},
+             {"cookies_failed", c.cookies_failed}},
             all);
 }
 
@@ -103,8 +121,7 @@ void Stack::PrintCounters(FILE* out, bool all) const {
   PrintNet(out, net_->counters(), all);
   PrintTcp(out, tcp_->counters(), all);
   PrintUdp(out, udp_->counters(), all);
-  PrintRows(out, "stack", {{"polls", polls_}, {"tcp_connections", tcp_->connection_count()}},
-            all);
+  PrintRows(out, "stack", {{"polls", polls_}, {"tcp_connections", tcp_->connection_count()}}, all);
 }
 
 }  // namespace ustack

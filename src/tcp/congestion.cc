@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "tcp/cubic.h"
+
 namespace ustack {
 
 void RenoCongestion::SetMss(uint32_t mss) {
@@ -21,8 +23,8 @@ void RenoCongestion::OnAck(uint32_t bytes_acked, uint32_t bytes_in_flight, Insta
   if (bytes_acked == 0) return;
   initial_ = false;
   if (cwnd_ < ssthresh_) {
-    // RFC 5681 3.1: slow start grows cwnd by at most SMSS per ACK (RFC 3465 L = 1 SMSS).
-    cwnd_ += std::min(bytes_acked, mss_);
+    // RFC 3465 2.2 (ABC): slow start grows cwnd by the bytes acknowledged, at most L = 2 SMSS.
+    cwnd_ += std::min(bytes_acked, 2 * mss_);
     return;
   }
   // RFC 5681 3.1 eq. 3 via byte counting: one SMSS per cwnd of acknowledged data.
@@ -31,6 +33,18 @@ void RenoCongestion::OnAck(uint32_t bytes_acked, uint32_t bytes_in_flight, Insta
     acked_in_ca_ -= cwnd_;
     cwnd_ += mss_;
   }
+}
+
+void RenoCongestion::SetWindow(uint32_t cwnd, uint32_t ssthresh) {
+  cwnd_ = std::max(cwnd, mss_);
+  ssthresh_ = std::max(ssthresh, 2 * mss_);
+  acked_in_ca_ = 0;
+  initial_ = false;
+}
+
+std::unique_ptr<CongestionControl> MakeCongestionControl(TcpCongestionAlgo algo, uint32_t mss) {
+  if (algo == TcpCongestionAlgo::kCubic) return std::make_unique<CubicCongestion>(mss);
+  return std::make_unique<RenoCongestion>(mss);
 }
 
 void RenoCongestion::OnLoss(uint32_t bytes_in_flight, Instant) {

@@ -1,13 +1,18 @@
 // CongestionControl: the interface between a connection's sender and its congestion
 // controller, so NewReno, CUBIC (RFC 9438) or others plug in without touching output.cc.
 // The connection reports events; the controller answers with cwnd (bytes).
-// Reno below is the walking-skeleton controller: RFC 5681 slow start and congestion
-// avoidance, and the RTO response of RFC 5681 3.1; fast retransmit/recovery comes with SACK.
+// RenoCongestion is NewReno's window arithmetic: RFC 5681 slow start and congestion
+// avoidance with Appropriate Byte Counting (RFC 3465), the loss response of RFC 5681 3.2 and
+// the RTO response of RFC 5681 3.1. Fast recovery itself (NewReno RFC 6582, SACK RFC 6675,
+// PRR RFC 6937) lives in the connection (recovery.cc), which sets cwnd when it ends.
+// CubicCongestion (cubic.h) implements RFC 9438.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "base/time.h"
+#include "tcp/tcp.h"
 
 namespace ustack {
 
@@ -24,7 +29,15 @@ class CongestionControl {
   virtual void SetMss(uint32_t mss) = 0;
   virtual uint32_t cwnd() const = 0;
   virtual uint32_t ssthresh() const = 0;
+  // Recovery finished (RFC 6937: cwnd = ssthresh) or a loss response is undone (RFC 3522).
+  virtual void SetWindow(uint32_t cwnd, uint32_t ssthresh) = 0;
+  // Smoothed RTT, for controllers that need it (CUBIC's target).
+  virtual void SetRtt(Duration srtt) { (void)srtt; }
+  virtual const char* name() const = 0;
 };
+
+// Makes the controller `algo` for a connection whose MSS is `mss`.
+std::unique_ptr<CongestionControl> MakeCongestionControl(TcpCongestionAlgo algo, uint32_t mss);
 
 class RenoCongestion final : public CongestionControl {
  public:
@@ -36,6 +49,8 @@ class RenoCongestion final : public CongestionControl {
   void SetMss(uint32_t mss) override;
   uint32_t cwnd() const override { return cwnd_; }
   uint32_t ssthresh() const override { return ssthresh_; }
+  void SetWindow(uint32_t cwnd, uint32_t ssthresh) override;
+  const char* name() const override { return "reno"; }
 
  private:
   uint32_t mss_ = 536;

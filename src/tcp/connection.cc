@@ -27,13 +27,19 @@ Connection::Connection(TcpEngine& engine, const FourTuple& tuple, EventSink* sin
       delack_timer_(&Connection::DelackTimerFired, this),
       rtt_(engine.config().rto_initial, engine.config().rto_min, engine.config().rto_max,
            kClockGranularity),
-      cc_(std::make_unique<RenoCongestion>(536)) {
+      cc_(MakeCongestionControl(engine.config().congestion, 536)),
+      keepalive_timer_(&Connection::KeepaliveTimerFired, this) {
   our_mss_ = engine.MssFor(tuple.remote);
   snd_mss_ = std::min<uint16_t>(536, our_mss_);
   rcv_mss_ = snd_mss_;
   // RFC 9293 3.4.1 / RFC 6528: clock-driven ISN plus a keyed hash of the 4-tuple.
   iss_ = engine.isn().Generate(tuple, now);
   snd_una_ = snd_nxt_ = snd_max_ = iss_;
+  // RFC 7323 2.3: our shift comes from the receive buffer (offered only when enabled).
+  rcv_wscale_ = engine.config().window_scaling ? WindowShiftFor(engine.config().receive_buffer) : 0;
+  // RFC 7323 7.1: a keyed, per-address-pair offset for the timestamp clock.
+  ts_offset_ = engine.isn().TsOffset(tuple);
+  last_recv_ = last_data_recv_ = last_data_sent_ = last_ack_recv_ = una_since_ = now;
 }
 
 Connection::~Connection() { CancelTimers(); }
@@ -41,6 +47,7 @@ Connection::~Connection() { CancelTimers(); }
 void Connection::CancelTimers() {
   engine_.timers().Cancel(&main_timer_);
   engine_.timers().Cancel(&delack_timer_);
+  engine_.timers().Cancel(&keepalive_timer_);
   timer_kind_ = TimerKind::kNone;
 }
 
@@ -57,9 +64,39 @@ void Connection::PassiveOpen(const Segment& syn, Instant now) {
   irs_ = syn.seq;
   rcv_nxt_ = syn.seq + 1;
   rcv_adv_ = rcv_nxt_;
-  ApplySynOptions(syn);
+  ApplySynOptions(syn, now);
   SetState(TcpState::kSynReceived);
   SendSyn(now);
+}
+
+// RFC 4987 3.6: the TCB is rebuilt from the cookie ACK: ISS = SEG.ACK - 1, IRS = SEG.SEQ - 1,
+// the MSS from the cookie, window scaling and SACK from the echoed TSval bits.
+void Connection::CookieOpen(const Segment& ack, uint16_t mss, bool ts, const CookieOptions& o,
+                            Instant now) {
+  const TcpConfig& cfg = engine_.config();
+  iss_ = ack.ack - 1;
+  snd_una_ = snd_nxt_ = snd_max_ = ack.ack;
+  irs_ = ack.seq - 1;
+  rcv_nxt_ = last_ack_sent_ = ack.seq;
+  snd_mss_ = std::min(mss, our_mss_);
+  ws_ok_ = cfg.window_scaling && o.wscale_ok;
+  snd_wscale_ = ws_ok_ ? o.wscale : 0;
+  if (!ws_ok_) rcv_wscale_ = 0;
+  ts_ok_ = ts;
+  if (ts) {
+    ts_recent_ = ack.options.timestamps->value;
+    ts_recent_at_ = now;
+    ts_last_ = ack.options.timestamps->echo;  // TsNow continues from the SYN-ACK's TSval
+    ts_started_ = true;
+  }
+  sack_ok_ = cfg.sack && o.sack_ok;
+  cc_->SetMss(MaxPayload());
+  rcv_adv_ = rcv_nxt_ + std::min<uint32_t>(ReceiveSpace(), 65535);  // the SYN-ACK's offer
+  snd_wnd_ = PeerWindow(ack);
+  max_snd_wnd_ = snd_wnd_;
+  snd_wl1_ = ack.seq;
+  snd_wl2_ = ack.ack;
+  OnEstablished(now);
 }
 
 void Connection::SetState(TcpState s) {
@@ -73,11 +110,12 @@ void Connection::OnEstablished(Instant now) {
   // RFC 6298 5.7: a SYN that timed out leaves the data RTO at 3 s at least.
   if (syn_retransmitted_) rtt_.ResetAfterSynTimeout();
   if (listener_) listener_->MoveToAcceptQueue(this);
+  last_recv_ = now;
+  if (keepalive_) ArmKeepalive(now);
   if (fin_queued_) {  // close or shutdown while the handshake ran (RFC 9293 3.10.4)
     SetState(TcpState::kFinWait1);
     engine_.ScheduleFlush(this);
   }
-  (void)now;
 }
 
 void Connection::EnterClosed(int error) {
@@ -212,6 +250,11 @@ void Connection::Close(Instant now) {
       return;
     default:
       break;
+  }
+  // SO_LINGER with a zero timeout: abort (RFC 9293 3.10.5) instead of an orderly close.
+  if (linger_zero_) {
+    ResetAndClose(now);
+    return;
   }
   // RFC 9293 3.10.4 / RFC 2525 2.17: closing with unread data resets the connection.
   if (!rcv_q_.empty()) {

@@ -1,9 +1,12 @@
 // Connection: one TCP connection, i.e. the TCB of RFC 9293 3.3.1 plus its buffers and timers,
 // and the TcpConnection API the socket layer uses. The code is split by concern:
 //   connection.cc  API calls (Send, Recv, Shutdown, Close, Abort), opens, teardown, readiness
-//   input.cc       segment arrival (RFC 9293 3.10.7)
+//   input.cc       segment arrival (RFC 9293 3.10.7, RFC 5961)
 //   output.cc      segmentation, Nagle, window advertisement, ACK coalescing (Flush)
-//   timers.cc      retransmission (RFC 6298), persist, delayed ACK, TIME-WAIT
+//   options.cc     window scaling, timestamps, PAWS, SACK-permitted (RFC 7323, RFC 2018)
+//   recovery.cc    fast retransmit, NewReno, SACK recovery, PRR, Eifel undo
+//   timers.cc      retransmission (RFC 6298), persist, delayed ACK, TIME-WAIT, keepalive
+//   info.cc        TCP_INFO and socket-option setters
 // Ownership: the TcpEngine owns every Connection. The socket layer holds a pointer while
 // user_holds() (from Connect/Accept until Close/Abort); the engine frees the object once it
 // is CLOSED and not held (TIME-WAIT expiry, LAST-ACK completion, reset, abort).
@@ -22,7 +25,9 @@
 #include "tcp/flow.h"
 #include "tcp/recv_queue.h"
 #include "tcp/rtt.h"
+#include "tcp/sack.h"
 #include "tcp/send_buffer.h"
+#include "tcp/syn_cookies.h"
 #include "tcp/tcp.h"
 #include "wire/tcp.h"
 
@@ -42,11 +47,15 @@ struct Segment {
   Packet* pkt = nullptr;
   uint32_t payload_off = 0;
   uint32_t payload_len = 0;
+  bool ce = false;  // the IP header carried CE (RFC 3168 5)
 
   bool has(uint8_t f) const { return (flags & f) != 0; }
   // SEG.LEN: payload plus one for each of SYN and FIN.
   uint32_t seg_len() const { return payload_len + (has(kTcpSyn) ? 1 : 0) + (has(kTcpFin) ? 1 : 0); }
 };
+
+// RFC 7323 2.3: the window shift for a receive buffer of `buffer` bytes (at most 14).
+uint8_t WindowShiftFor(uint32_t buffer);
 
 // What the shared per-connection timer is currently doing.
 enum class TimerKind : uint8_t { kNone, kRetransmit, kPersist, kTimeWait, kFinWait2 };
@@ -76,13 +85,22 @@ class Connection final : public TcpConnection {
   uint16_t local_port() const override { return tuple_.local_port; }
   Ipv4Addr remote_addr() const override { return tuple_.remote; }
   uint16_t remote_port() const override { return tuple_.remote_port; }
+  // Options and TCP_INFO (info.cc, timers.cc).
+  void SetKeepalive(bool on, Duration idle, Duration intvl, int cnt, Instant now) override;
+  void SetUserTimeout(Duration timeout) override { user_timeout_ = timeout; }
+  void SetLinger(bool on, Duration linger) override;
+  void SetCork(bool on) override;
+  void SetCongestion(TcpCongestionAlgo algo) override;
+  void GetInfo(struct tcp_info* out, Instant now) const override;
 
   // Engine-facing.
   const FourTuple& tuple() const { return tuple_; }
   void ActiveOpen(Instant now);                       // CLOSED -> SYN-SENT
   void PassiveOpen(const Segment& syn, Instant now);  // LISTEN -> SYN-RECEIVED
-  void OnSegment(Segment& seg, Instant now);          // input.cc
-  void Output(Instant now);                           // output.cc
+  // LISTEN -> ESTABLISHED on the ACK that returns a valid SYN cookie (RFC 4987 3.6).
+  void CookieOpen(const Segment& ack, uint16_t mss, bool ts, const CookieOptions& o, Instant now);
+  void OnSegment(Segment& seg, Instant now);  // input.cc
+  void Output(Instant now);                   // output.cc
   // Sends RST (when synchronized) and tears down at once; used by Abort and CloseListener.
   void ResetAndClose(Instant now);
 
@@ -110,6 +128,17 @@ class Connection final : public TcpConnection {
   TimerKind timer_kind() const { return timer_kind_; }
   Instant timer_deadline() const { return main_timer_.deadline(); }
   uint32_t ooo_count() const { return static_cast<uint32_t>(ooo_.count()); }
+  bool ws_ok() const { return ws_ok_; }
+  uint8_t snd_wscale() const { return snd_wscale_; }
+  uint8_t rcv_wscale() const { return rcv_wscale_; }
+  bool ts_ok() const { return ts_ok_; }
+  bool ecn_ok() const { return ecn_ok_; }
+  bool sack_ok() const { return sack_ok_; }
+  bool in_recovery() const { return in_recovery_; }
+  const SackScoreboard& scoreboard() const { return sack_board_; }
+  Seq32 rcv_adv() const { return rcv_adv_; }
+  // TIME-WAIT: may a new SYN reuse this connection's 4-tuple (RFC 6191, RFC 9293 3.6.1)?
+  bool TimeWaitAcceptsSyn(const Segment& syn) const;
 
  private:
   // --- connection.cc: state changes and teardown.
@@ -139,9 +168,36 @@ class Connection final : public TcpConnection {
   void AfterAckStateChanges(Instant now);
   void ProcessText(Segment& seg, Instant now);
   void ProcessFin(Instant now);
-  void ApplySynOptions(const Segment& seg);
-  // RFC 5961 hooks: today RFC 9293 rules; a challenge ACK policy slots in here.
+  // RFC 5961 3.2 / 4.2 / 5.2: a rate-limited challenge ACK.
+  void SendChallengeAck(Instant now);
   void OnUnexpectedSyn(Instant now);
+
+  // --- options.cc.
+  void ApplySynOptions(const Segment& seg, Instant now);
+  void BuildOptions(uint8_t flags, uint32_t data_len, TcpOptions* o, Instant now);
+  bool PawsAccept(const Segment& seg, Instant now);
+  void UpdateTsRecent(const Segment& seg, Instant now);
+  bool TimestampRttSample(const Segment& seg, Instant now);
+  uint32_t TsNow(Instant now);  // monotone even if `now` steps back
+  uint32_t MaxPayload() const;  // payload bytes per full segment (MSS minus options)
+  uint32_t PeerWindow(const Segment& seg) const;
+  uint8_t RcvShift() const { return ws_ok_ ? rcv_wscale_ : 0; }
+  // RFC 3168: negotiation on SYNs, CE/CWR on input, ECE response on ACKs.
+  void EcnOnSyn(const Segment& seg);
+  void EcnOnInput(const Segment& seg, Instant now);
+  uint8_t EcnFlags(uint8_t flags, bool new_data);
+
+  // --- recovery.cc.
+  bool IsDupAck(const Segment& seg, uint32_t sacked_new) const;
+  uint32_t PipeEstimate() const;
+  void OnAckRecovery(uint32_t acked, uint32_t sacked_new, bool dup, Instant now);
+  void EnterRecovery(Instant now);
+  void ExitRecovery();
+  uint32_t RetransmitHole(Instant now);
+  void RecoveryOutput(Instant now);
+  uint32_t SendNewDataInRecovery(Instant now);
+  void SaveUndo(Instant now);
+  void CheckSpurious(const Segment& seg);
 
   // --- output.cc.
   bool SendSyn(Instant now);  // SYN or SYN-ACK, by state
@@ -151,7 +207,7 @@ class Connection final : public TcpConnection {
   bool SendSegment(Seq32 seq, uint8_t flags, uint32_t data_off, uint32_t data_len, Instant now);
   bool SendNext(bool force, Instant now);
   uint32_t NextSegmentLength(bool force, bool* fin) const;
-  uint16_t WindowToAdvertise();
+  uint16_t WindowToAdvertise(bool syn);
   uint32_t ReceiveSpace() const;
   void AckSent();
   // Makes sure a retransmission or persist timer runs whenever something is owed.
@@ -167,6 +223,9 @@ class Connection final : public TcpConnection {
   void OnPersistTimeout(Instant now);
   Duration PersistInterval() const;
   void ScheduleAck(uint32_t bytes, Instant now);
+  static void KeepaliveTimerFired(void* ctx, Instant now);
+  void ArmKeepalive(Instant now);
+  bool UserTimedOut(Instant now) const;
 
   TcpEngine& engine_;
   FourTuple tuple_;
@@ -224,6 +283,60 @@ class Connection final : public TcpConnection {
   int persist_shift_ = 0;  // persist timer backoff
   int probes_unanswered_ = 0;
   bool syn_retransmitted_ = false;
+
+  // Options (RFC 7323, RFC 2018), see options.cc.
+  bool ws_ok_ = false;
+  uint8_t snd_wscale_ = 0;  // peer's shift: applied to windows we receive
+  uint8_t rcv_wscale_ = 0;  // our shift: applied to windows we send
+  bool ts_ok_ = false;
+  uint32_t ts_offset_ = 0;
+  uint32_t ts_last_ = 0;  // last TSval sent
+  bool ts_started_ = false;
+  uint32_t ts_recent_ = 0;
+  Instant ts_recent_at_;
+  Seq32 last_ack_sent_;  // RFC 7323 4.3 Last.ACK.sent
+  bool sack_ok_ = false;
+  SackScoreboard sack_board_;
+  SackReporter sack_rep_;
+  // ECN (RFC 3168 6.1).
+  bool ecn_ok_ = false;
+  bool ece_pending_ = false;  // receiver: echo ECE until CWR arrives
+  bool cwr_pending_ = false;  // sender: set CWR on the next new data segment
+  bool ecn_recover_valid_ = false;
+  Seq32 ecn_recover_;  // one reduction per window of data
+
+  // Loss recovery, see recovery.cc.
+  uint32_t dup_acks_ = 0;
+  bool in_recovery_ = false;
+  bool recover_valid_ = false;
+  Seq32 recover_;   // RFC 6582 "recover" / RFC 6675 RecoveryPoint
+  Seq32 high_rxt_;  // RFC 6675 HighRxt
+  uint32_t prr_delivered_ = 0;
+  uint32_t prr_last_delivered_ = 0;
+  int64_t prr_out_ = 0;
+  uint32_t recover_fs_ = 1;
+  bool undo_valid_ = false;
+  uint32_t undo_cwnd_ = 0;
+  uint32_t undo_ssthresh_ = 0;
+  uint32_t undo_tsval_ = 0;
+  Seq32 undo_una_;
+  uint32_t total_retrans_ = 0;
+
+  // Keepalive, user timeout, linger, cork; times for TCP_INFO.
+  Timer keepalive_timer_;
+  bool keepalive_ = false;
+  Duration ka_idle_ = Duration::Seconds(7200);
+  Duration ka_intvl_ = Duration::Seconds(75);
+  int ka_cnt_ = 9;
+  int ka_probes_ = 0;
+  Duration user_timeout_ = Duration::Nanos(0);
+  Instant una_since_;  // when the oldest unacknowledged data was last acknowledged into
+  bool linger_zero_ = false;
+  bool cork_ = false;
+  Instant last_recv_;
+  Instant last_data_recv_;
+  Instant last_data_sent_;
+  Instant last_ack_recv_;
 
   bool nodelay_ = false;
   bool notify_ = false;

@@ -20,6 +20,7 @@ TcpEngine::TcpEngine(IpOutput& ip, TimerWheel& timers, Random& random, const Tcp
       random_(random),
       cfg_(cfg),
       isn_(random),
+      cookies_(random),
       table_(64, FourTupleHash{random.Next64()}) {}
 
 TcpEngine::~TcpEngine() {
@@ -51,7 +52,19 @@ Delivery TcpEngine::OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now) {
   Segment seg;
   FourTuple t;
   if (ParseSegment(pkt, ip, &seg, &t)) {
-    if (Connection* c = Find(t)) {
+    Connection* c = Find(t);
+    Listener* tw_listener = nullptr;
+    if (c && c->state() == TcpState::kTimeWait && c->TimeWaitAcceptsSyn(seg)) {
+      tw_listener = FindListener(t.local, t.local_port);
+    }
+    if (tw_listener) {
+      // RFC 6191 / RFC 9293 3.6.1 (RFC 1122 4.2.2.13): a new SYN that is provably newer than
+      // the old incarnation ends TIME-WAIT early and opens a new connection.
+      ++counters_.time_wait_reused;
+      c->ResetAndClose(now);
+      Unhash(c);
+      ListenInput(tw_listener, t, seg, now);
+    } else if (c) {
       c->OnSegment(seg, now);
     } else if (Listener* l = FindListener(t.local, t.local_port)) {
       ListenInput(l, t, seg, now);
@@ -95,6 +108,7 @@ bool TcpEngine::ParseSegment(Packet& pkt, const Ipv4Info& ip, Segment* seg, Four
   seg->pkt = &pkt;
   seg->payload_off = static_cast<uint32_t>(view->header_length());
   seg->payload_len = len - seg->payload_off;
+  seg->ce = (ip.tos & 3) == 3;  // RFC 3168 5: Congestion Experienced
   return true;
 }
 
@@ -102,6 +116,7 @@ bool TcpEngine::ParseSegment(Packet& pkt, const Ipv4Info& ip, Segment* seg, Four
 void TcpEngine::ListenInput(Listener* l, const FourTuple& t, Segment& seg, Instant now) {
   if (seg.has(kTcpRst)) return;  // first: an incoming RST is ignored
   if (seg.has(kTcpAck)) {        // second: any ACK is bad: <SEQ=SEG.ACK><CTL=RST>
+    if (!seg.has(kTcpSyn) && TryCookie(l, t, seg, now)) return;  // unless it returns a cookie
     ResetNoConnection(t, seg, now);
     return;
   }
@@ -111,6 +126,12 @@ void TcpEngine::ListenInput(Listener* l, const FourTuple& t, Segment& seg, Insta
   }
   // Third: a SYN. Bounded half-open and accept queues; beyond them the SYN is dropped.
   if (!l->CanTakeSyn() || connection_count_ >= cfg_.max_connections) {
+    // RFC 4987 3.6: a full half-open queue answers with a cookie and keeps no state.
+    if (cfg_.syn_cookies && l->HalfOpenFull() && !l->AcceptQueueFull() &&
+        connection_count_ < cfg_.max_connections) {
+      SendCookie(t, seg, now);
+      return;
+    }
     ++counters_.drop_listen_overflow;
     return;
   }
@@ -118,6 +139,60 @@ void TcpEngine::ListenInput(Listener* l, const FourTuple& t, Segment& seg, Insta
   l->AddHalfOpen(c);
   ++counters_.passive_opens;
   c->PassiveOpen(seg, now);
+}
+
+void TcpEngine::SendCookie(const FourTuple& t, const Segment& syn, Instant now) {
+  TcpRepr r;
+  r.src_port = t.local_port;
+  r.dst_port = t.remote_port;
+  const uint16_t peer_mss = syn.options.mss.value_or(536);
+  r.seq = cookies_.Make(t, syn.seq, peer_mss, now);
+  r.ack = (syn.seq + 1).raw();
+  r.flags = kTcpSyn | kTcpAck;
+  r.window = static_cast<uint16_t>(std::min<uint32_t>(cfg_.receive_buffer, 65535));
+  r.options.mss = MssFor(t.remote);
+  // Window scaling and SACK need the TSval to be remembered; without timestamps they are off.
+  if (cfg_.timestamps && syn.options.timestamps) {
+    CookieOptions o;
+    o.wscale_ok = cfg_.window_scaling && syn.options.window_scale.has_value();
+    o.wscale = syn.options.window_scale.value_or(0);
+    o.sack_ok = cfg_.sack && syn.options.sack_permitted;
+    if (o.wscale_ok) r.options.window_scale = WindowShiftFor(cfg_.receive_buffer);
+    r.options.sack_permitted = o.sack_ok;
+    const uint32_t tsval = static_cast<uint32_t>(now.nanos() / 1'000'000) + isn_.TsOffset(t);
+    r.options.timestamps =
+        TcpTimestamps{SynCookies::EncodeOptions(tsval, o), syn.options.timestamps->value};
+  }
+  Packet pkt = ip_.AllocTx();
+  if (!pkt) {
+    ++counters_.drop_no_memory;
+    return;
+  }
+  ++counters_.cookies_sent;
+  EmitSegment(ip_, counters_, t, r, std::move(pkt), nullptr, 0, 0, now);
+}
+
+bool TcpEngine::TryCookie(Listener* l, const FourTuple& t, Segment& ack, Instant now) {
+  if (!cfg_.syn_cookies || counters_.cookies_sent == 0 || ack.has(kTcpRst)) return false;
+  const auto mss = cookies_.Check(t, ack.seq - 1, (ack.ack - 1).raw(), now);
+  if (!mss) {
+    ++counters_.cookies_failed;
+    return false;
+  }
+  if (l->AcceptQueueFull() || connection_count_ >= cfg_.max_connections) {
+    ++counters_.drop_listen_overflow;  // the peer retransmits; nothing is kept
+    return true;
+  }
+  ++counters_.cookies_validated;
+  ++counters_.passive_opens;
+  const bool ts = cfg_.timestamps && ack.options.timestamps.has_value();
+  const CookieOptions o =
+      ts ? SynCookies::DecodeOptions(ack.options.timestamps->echo) : CookieOptions{};
+  Connection* c = Create(t, nullptr, now);
+  c->set_listener(l);
+  c->CookieOpen(ack, *mss, ts, o, now);
+  c->OnSegment(ack, now);  // data riding on the ACK
+  return true;
 }
 
 // RFC 9293 3.10.7.1: for a segment to a CLOSED port: a RST is dropped; with ACK send
@@ -216,6 +291,15 @@ void TcpEngine::CloseListener(TcpListener* l, Instant now) {
   while (Connection* c = lis->PopAny()) c->ResetAndClose(now);  // RST to each queued peer
   listeners_.erase(ListenKey(lis->local_addr(), lis->local_port()));
   Reap();
+}
+
+bool TcpEngine::AllowChallengeAck(Instant now) {
+  if (cfg_.challenge_ack_limit == 0) return true;
+  if (now - challenge_window_ >= Duration::Seconds(1)) {
+    challenge_window_ = now;
+    challenge_count_ = 0;
+  }
+  return challenge_count_++ < cfg_.challenge_ack_limit;
 }
 
 void TcpEngine::ScheduleFlush(Connection* c) {

@@ -18,6 +18,7 @@
 #include "tcp/flow.h"
 #include "tcp/isn.h"
 #include "tcp/listener.h"
+#include "tcp/syn_cookies.h"
 #include "tcp/tcp.h"
 
 namespace ustack {
@@ -46,6 +47,9 @@ class TcpEngine {
   const TcpConfig& config() const { return cfg_; }
   TcpCounters& stats() { return counters_; }
   const IsnGenerator& isn() const { return isn_; }
+  Random& random() { return random_; }
+  // RFC 5961 7: true while this second's challenge ACK budget lasts.
+  bool AllowChallengeAck(Instant now);
   // The MSS we advertise towards `remote` (RFC 9293 3.7.1: path MTU minus 40).
   uint16_t MssFor(Ipv4Addr remote) const;
   void ScheduleFlush(Connection* c);
@@ -59,6 +63,9 @@ class TcpEngine {
   Listener* FindListener(Ipv4Addr addr, uint16_t port) const;
   bool ParseSegment(Packet& pkt, const Ipv4Info& ip, Segment* seg, FourTuple* t);
   void ListenInput(Listener* l, const FourTuple& t, Segment& seg, Instant now);
+  // RFC 4987 3.6: a stateless SYN-ACK carrying a cookie, and the check of the returning ACK.
+  void SendCookie(const FourTuple& t, const Segment& syn, Instant now);
+  bool TryCookie(Listener* l, const FourTuple& t, Segment& ack, Instant now);
   // RFC 9293 3.10.7.1: the reply to a segment for which no connection exists.
   void ResetNoConnection(const FourTuple& t, const Segment& seg, Instant now);
   Result<uint16_t> PickEphemeralPort(Ipv4Addr local, Ipv4Addr remote, uint16_t remote_port);
@@ -70,6 +77,7 @@ class TcpEngine {
   Random& random_;
   TcpConfig cfg_;
   IsnGenerator isn_;
+  SynCookies cookies_;
   TcpCounters counters_;
   std::unordered_map<FourTuple, Connection*, FourTupleHash> table_;
   std::unordered_map<uint64_t, std::unique_ptr<Listener>> listeners_;
@@ -77,13 +85,16 @@ class TcpEngine {
   ListHead flush_list_;
   std::vector<Connection*> retired_;
   size_t connection_count_ = 0;
+  Instant challenge_window_;
+  uint32_t challenge_count_ = 0;
 };
 
 // Builds and sends one segment of `t` in `pkt` (fresh from AllocTx): payload copied from
 // `data` at `data_off` (data_len <= pkt.tailroom()), then the header from `hdr` and the
 // checksum. Counts segs_out (and resets_out for RST).
+// `tos` carries the ECN field (RFC 3168 5: ECT(0) on new data of an ECN connection).
 void EmitSegment(IpOutput& ip, TcpCounters& counters, const FourTuple& t, const TcpRepr& hdr,
                  Packet pkt, const SendBuffer* data, uint32_t data_off, uint32_t data_len,
-                 Instant now);
+                 Instant now, uint8_t tos = 0);
 
 }  // namespace ustack

@@ -9,25 +9,14 @@
 #include "tcp/listener.h"
 
 namespace ustack {
-namespace {
-constexpr uint32_t kDefaultPeerMss = 536;  // RFC 9293 3.7.1: MSS when the option is absent
-constexpr uint32_t kMinPeerMss = 64;       // refuse absurdly small segments
-}  // namespace
-
 void Connection::OnSegment(Segment& seg, Instant now) {
+  last_recv_ = now;
   if (state_ == TcpState::kSynSent) {
     InputSynSent(seg, now);
   } else if (state_ != TcpState::kClosed && state_ != TcpState::kListen) {
     InputSynchronized(seg, now);
   }
   DeliverEvents();
-}
-
-void Connection::ApplySynOptions(const Segment& seg) {
-  // RFC 9293 3.7.1: Eff.snd.MSS = min(SendMSS, our MMS_S-derived MSS); 536 without the option.
-  const uint32_t peer = std::max(uint32_t{seg.options.mss.value_or(kDefaultPeerMss)}, kMinPeerMss);
-  snd_mss_ = static_cast<uint16_t>(std::min<uint32_t>(peer, our_mss_));
-  cc_->SetMss(snd_mss_);
 }
 
 // RFC 9293 3.10.7.3: SEGMENT ARRIVES in SYN-SENT.
@@ -51,8 +40,8 @@ void Connection::InputSynSent(Segment& seg, Instant now) {
   if (!seg.has(kTcpSyn)) return;
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + 1;
-  rcv_adv_ = rcv_nxt_ + ReceiveSpace();  // what our SYN offered
-  ApplySynOptions(seg);
+  rcv_adv_ = rcv_nxt_ + std::min<uint32_t>(ReceiveSpace(), 65535);  // what our SYN offered
+  ApplySynOptions(seg, now);
   snd_wnd_ = seg.window;  // RFC 7323 2.2: the window in a SYN is never scaled
   max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
   snd_wl1_ = seg.seq;
@@ -83,10 +72,21 @@ void Connection::InputSynchronized(Segment& seg, Instant now) {
     seg.seq = seg.seq + 1;
     seg.flags = static_cast<uint8_t>(seg.flags & ~kTcpSyn);
   }
+  // RFC 7323 5.3 R1 (PAWS): a segment whose TSval is older than TS.Recent is an old
+  // duplicate: ACK and drop.
+  if (!PawsAccept(seg, now)) {
+    ++engine_.stats().paws_drops;
+    if (seg.payload_len > 0) sack_rep_.NoteDuplicate(seg.seq, seg.seq + seg.payload_len);
+    SendAck(now);
+    return;
+  }
   // First: check the sequence number.
   if (!Acceptable(seg)) {
     ++engine_.stats().drop_out_of_window;
     if (seg.has(kTcpRst)) return;  // RFC 9293 3.10.7.4: an unacceptable RST is dropped
+    // RFC 2883 4.1.1: a duplicate of data already received is reported in a D-SACK block.
+    if (seg.payload_len > 0 && seg.seq + seg.payload_len <= rcv_nxt_)
+      sack_rep_.NoteDuplicate(seg.seq, seg.seq + seg.payload_len);
     // RFC 9293 3.10.7.4: TIME-WAIT restarts 2 MSL on a retransmitted FIN.
     if (state_ == TcpState::kTimeWait && seg.has(kTcpFin)) {
       ArmTimer(TimerKind::kTimeWait, engine_.config().time_wait, now);
@@ -94,9 +94,16 @@ void Connection::InputSynchronized(Segment& seg, Instant now) {
     SendAck(now);  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (a SYN-ACK in SYN-RECEIVED)
     return;
   }
-  // Second: RST.
+  // RFC 7323 4.3: TS.Recent follows acceptable segments.
+  UpdateTsRecent(seg, now);
+  ka_probes_ = 0;
+  // Second: RST. RFC 5961 3.2: only an exact match resets; in-window ones get a challenge.
   if (seg.has(kTcpRst)) {
-    if (RstAcceptable(seg)) OnRst(now);
+    if (RstAcceptable(seg)) {
+      OnRst(now);
+    } else {
+      SendChallengeAck(now);
+    }
     return;
   }
   // Fourth: SYN in a synchronized state.
@@ -105,6 +112,7 @@ void Connection::InputSynchronized(Segment& seg, Instant now) {
     return;
   }
   TrimToWindow(seg);
+  EcnOnInput(seg, now);
   // Fifth: a segment without ACK is dropped.
   if (!seg.has(kTcpAck)) return;
   if (!CheckAck(seg, now)) return;
@@ -135,6 +143,9 @@ bool Connection::Acceptable(const Segment& seg) const {
 void Connection::TrimToWindow(Segment& seg) {
   if (seg.seq < rcv_nxt_) {
     uint32_t skip = static_cast<uint32_t>(rcv_nxt_ - seg.seq);
+    // RFC 2883 4.1.1: the already received part is reported as a D-SACK.
+    if (seg.payload_len > 0 && !seg.has(kTcpSyn))
+      sack_rep_.NoteDuplicate(seg.seq, SeqMin(seg.seq + seg.payload_len, rcv_nxt_));
     if (seg.has(kTcpSyn)) {
       seg.flags = static_cast<uint8_t>(seg.flags & ~kTcpSyn);
       --skip;
@@ -159,11 +170,18 @@ void Connection::TrimToWindow(Segment& seg) {
   // A FIN right at the edge needs no buffer space and is kept (even with a zero window).
 }
 
-// RFC 9293 3.10.7.4 second check: a RST is valid when its sequence number is in the window,
-// which Acceptable() established. RFC 5961 3.2 (exact match, else challenge ACK) slots in here.
-bool Connection::RstAcceptable(const Segment& seg) const {
-  (void)seg;
-  return true;
+// RFC 5961 3.2: a RST resets only when SEG.SEQ = RCV.NXT exactly; any other in-window RST
+// gets a challenge ACK. (In SYN-RECEIVED after our SYN-ACK, too, RCV.NXT is known.)
+bool Connection::RstAcceptable(const Segment& seg) const { return seg.seq == rcv_nxt_; }
+
+// RFC 5961 7: challenge ACKs are rate limited per stack.
+void Connection::SendChallengeAck(Instant now) {
+  if (!engine_.AllowChallengeAck(now)) {
+    ++engine_.stats().challenge_acks_limited;
+    return;
+  }
+  ++engine_.stats().challenge_acks;
+  SendAck(now);
 }
 
 void Connection::OnRst(Instant now) {
@@ -189,9 +207,16 @@ void Connection::OnRst(Instant now) {
   }
 }
 
-// RFC 9293 3.10.7.4 fourth check: a SYN in a synchronized state gets a challenge ACK
-// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> (RFC 5961 4.2); rate limiting comes with RFC 5961.
-void Connection::OnUnexpectedSyn(Instant now) { SendAck(now); }
+// RFC 9293 3.10.7.4 fourth check / RFC 5961 4.2: a SYN in a synchronized state gets a
+// challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, whatever its sequence number. In
+// SYN-RECEIVED the "ACK" is our SYN-ACK again (the peer's SYN was retransmitted).
+void Connection::OnUnexpectedSyn(Instant now) {
+  if (state_ == TcpState::kSynReceived) {
+    SendAck(now);
+    return;
+  }
+  SendChallengeAck(now);
+}
 
 // RFC 9293 3.10.7.4 fifth check. Returns false when the segment is to be dropped.
 bool Connection::CheckAck(Segment& seg, Instant now) {
@@ -205,7 +230,7 @@ bool Connection::CheckAck(Segment& seg, Instant now) {
       ++engine_.stats().drop_listen_overflow;  // stay half-open; the SYN-ACK is retried
       return false;
     }
-    snd_wnd_ = seg.window;
+    snd_wnd_ = PeerWindow(seg);  // RFC 7323 2.2: scaled from the first non-SYN segment
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = seg.seq;
     snd_wl2_ = seg.ack;
@@ -214,10 +239,15 @@ bool Connection::CheckAck(Segment& seg, Instant now) {
     return true;
   }
   // If the ACK acknowledges something not yet sent, send an ACK and drop the segment.
-  // (RFC 5961 5.2's check for too-old ACKs slots in here.)
   if (seg.ack > snd_max_) {
     ++engine_.stats().drop_out_of_window;
     SendAck(now);
+    return false;
+  }
+  // RFC 5961 5.2: an ACK older than SND.UNA - MAX.SND.WND is dropped with a challenge ACK.
+  if (seg.ack < snd_una_ - std::max(max_snd_wnd_, 1u)) {
+    ++engine_.stats().drop_out_of_window;
+    SendChallengeAck(now);
     return false;
   }
   ProcessAck(seg, now);
@@ -229,16 +259,38 @@ bool Connection::CheckAck(Segment& seg, Instant now) {
 // advances SND.UNA and frees acknowledged bytes; then the send window update.
 void Connection::ProcessAck(const Segment& seg, Instant now) {
   probes_unanswered_ = 0;
+  last_ack_recv_ = now;
+  // RFC 2018 / RFC 6675: fold SACK blocks into the scoreboard before judging the ACK.
+  uint32_t sacked_new = 0;
+  if (sack_ok_ && seg.options.sack_count > 0) {
+    bool dsack = false;
+    sacked_new =
+        sack_board_.Update(seg.options, seg.ack, SeqMax(snd_una_, seg.ack), snd_max_, &dsack);
+    if (dsack) ++engine_.stats().dsacks_in;
+  }
+  const bool dup = IsDupAck(seg, sacked_new);
+  uint32_t acked = 0;
   if (seg.ack > snd_una_) {
     const uint32_t in_flight = static_cast<uint32_t>(snd_max_ - snd_una_);
-    uint32_t data = static_cast<uint32_t>(seg.ack - snd_una_);
+    acked = static_cast<uint32_t>(seg.ack - snd_una_);
+    uint32_t data = acked;
     if (!SynAcked()) --data;  // the SYN occupies one sequence number
     if (fin_queued_ && snd_una_ <= fin_seq_ && seg.ack > fin_seq_) --data;  // and the FIN
     snd_buf_.Discard(data);
-    TakeRttSample(seg.ack, now);
+    // RFC 7323 4.1: timestamps give samples even for retransmissions; else RFC 6298 / Karn.
+    if (TimestampRttSample(seg, now)) {
+      rtt_timing_ = false;
+    } else {
+      TakeRttSample(seg.ack, now);
+    }
+    CheckSpurious(seg);
     snd_una_ = seg.ack;
+    una_since_ = now;
+    sack_board_.AdvanceTo(snd_una_);
     if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
-    cc_->OnAck(data, in_flight, now);
+    high_rxt_ = SeqMax(high_rxt_, snd_una_);
+    // RFC 5681 3.2 / RFC 6937: during recovery cwnd is PRR's, not the controller's.
+    if (!in_recovery_) cc_->OnAck(data, in_flight, now);
     retries_ = 0;
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it.
     if (timer_kind_ == TimerKind::kRetransmit || timer_kind_ == TimerKind::kNone) {
@@ -252,6 +304,7 @@ void Connection::ProcessAck(const Segment& seg, Instant now) {
     engine_.ScheduleFlush(this);
   }
   UpdateSendWindow(seg);
+  if (SynAcked()) OnAckRecovery(acked, sacked_new, dup, now);
 }
 
 // RFC 9293 3.10.7.4: update the send window when SND.UNA =< SEG.ACK =< SND.NXT and the
@@ -260,7 +313,7 @@ void Connection::UpdateSendWindow(const Segment& seg) {
   if (seg.ack < snd_una_ || seg.ack > snd_max_) return;
   if (!(snd_wl1_ < seg.seq || (snd_wl1_ == seg.seq && snd_wl2_ <= seg.ack))) return;
   const uint32_t old = snd_wnd_;
-  snd_wnd_ = seg.window;  // window scaling (RFC 7323) shifts here later
+  snd_wnd_ = PeerWindow(seg);  // RFC 7323 2.3: SND.WND = SEG.WND << Snd.Wind.Shift
   snd_wl1_ = seg.seq;
   snd_wl2_ = seg.ack;
   max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
@@ -317,13 +370,20 @@ void Connection::ProcessText(Segment& seg, Instant now) {
     RecvChunk chunk;
     if (len > 0) chunk = RecvChunk{std::move(*seg.pkt), seg.payload_off, len};
     const auto r = ooo_.Add(seg.seq, std::move(chunk), fin);
-    if (r == ReassemblyQueue::Insert::kQueued) ++engine_.stats().ooo_segments;
+    if (r == ReassemblyQueue::Insert::kQueued) {
+      ++engine_.stats().ooo_segments;
+      sack_rep_.NoteReceived(seg.seq, seg.seq + len);  // RFC 2018 4: reported first
+    }
+    if (r == ReassemblyQueue::Insert::kDuplicate && len > 0) {
+      sack_rep_.NoteDuplicate(seg.seq, seg.seq + len);  // RFC 2883 4.1.2
+    }
     if (r == ReassemblyQueue::Insert::kNoRoom) ++engine_.stats().drop_no_memory;
     SendAck(now);
     return;
   }
   bool fin_in_order = fin;
   if (len > 0) {
+    last_data_recv_ = now;
     rcv_q_.Push(RecvChunk{std::move(*seg.pkt), seg.payload_off, len});
     rcv_nxt_ = rcv_nxt_ + len;
     rcv_mss_ = std::clamp<uint32_t>(len, rcv_mss_, our_mss_);

@@ -65,4 +65,15 @@ Seq32 IsnGenerator::Generate(const FourTuple& t, Instant now) const {
   return Seq32(m + static_cast<uint32_t>(SipHash24(k0_, k1_, msg, sizeof(msg))));
 }
 
+// RFC 7323 7.1 / RFC 6191: a timestamp offset per address pair (not per connection), so
+// successive connections between the same hosts keep a monotone TSval, which TIME-WAIT
+// reuse relies on, while the offset reveals nothing about the host's clock.
+uint32_t IsnGenerator::TsOffset(const FourTuple& t) const {
+  uint8_t msg[9];
+  const uint32_t words[2] = {t.local.v, t.remote.v};
+  std::memcpy(msg, words, sizeof(words));
+  msg[8] = 'T';  // domain separation from the ISN hash
+  return static_cast<uint32_t>(SipHash24(k0_, k1_, msg, sizeof(msg)) >> 32);
+}
+
 }  // namespace ustack

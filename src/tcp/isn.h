@@ -17,6 +17,8 @@ class IsnGenerator {
  public:
   explicit IsnGenerator(Random& random);
   Seq32 Generate(const FourTuple& t, Instant now) const;
+  // Keyed per-address-pair offset for the RFC 7323 timestamp clock.
+  uint32_t TsOffset(const FourTuple& t) const;
 
  private:
   uint64_t k0_;

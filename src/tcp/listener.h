@@ -31,6 +31,7 @@ class Listener final : public TcpListener {
   // Room for one more half-open connection (and, eventually, for it in the accept queue).
   bool CanTakeSyn() const { return half_open_count_ < limit_ && accept_count_ < limit_; }
   bool AcceptQueueFull() const { return accept_count_ >= limit_; }
+  bool HalfOpenFull() const { return half_open_count_ >= limit_; }
   size_t half_open_count() const { return half_open_count_; }
 
   void AddHalfOpen(Connection* c);

@@ -10,12 +10,12 @@
 
 namespace ustack {
 namespace {
-constexpr uint32_t kMaxUnscaledWindow = 65535;  // until window scaling (RFC 7323) arrives
+constexpr uint32_t kMaxUnscaledWindow = 65535;  // the 16-bit window field
 }  // namespace
 
 void EmitSegment(IpOutput& ip, TcpCounters& counters, const FourTuple& t, const TcpRepr& hdr,
                  Packet pkt, const SendBuffer* data, uint32_t data_off, uint32_t data_len,
-                 Instant now) {
+                 Instant now, uint8_t tos) {
   if (data_len > 0) {
     uint8_t* d = pkt.Append(static_cast<uint16_t>(data_len));
     if (!d) {
@@ -37,7 +37,9 @@ void EmitSegment(IpOutput& ip, TcpCounters& counters, const FourTuple& t, const 
             TcpChecksumV4(t.local, t.remote, total, pkt.ChecksumSum(0, total)));
   ++counters.segs_out;
   if (hdr.flags & kTcpRst) ++counters.resets_out;
-  ip.SendIpv4(std::move(pkt), t.local, t.remote, kIpProtoTcp, Ipv4SendOptions{}, now);
+  Ipv4SendOptions opts;
+  opts.tos = tos;
+  ip.SendIpv4(std::move(pkt), t.local, t.remote, kIpProtoTcp, opts, now);
 }
 
 // Flush-time output: as much data (and FIN) as the windows and Nagle allow, then a pure ACK
@@ -54,7 +56,11 @@ void Connection::Output(Instant now) {
     default:
       break;
   }
-  while (SendNext(false, now)) {
+  if (in_recovery_) {
+    RecoveryOutput(now);  // RFC 6675 / RFC 6937: PRR decides how much goes out
+  } else {
+    while (SendNext(false, now)) {
+    }
   }
   if (ack_now_) SendAck(now);
   EnsureTimer(now);
@@ -82,13 +88,21 @@ uint32_t Connection::NextSegmentLength(bool force, bool* fin) const {
   const uint32_t unsent = snd_buf_.size() - off;
   // The usable window starts at SND.UNA: min(peer window, cwnd) minus what is in flight. A
   // forced send (persist timer) may put one byte into a zero window (RFC 9293 3.8.6.1).
-  const uint32_t wnd = force ? std::max(snd_wnd_, 1u) : std::min(snd_wnd_, cc_->cwnd());
+  // RFC 3042: the first two duplicate ACKs each let one new segment beyond cwnd go out.
+  const uint32_t mss = MaxPayload();
+  const uint32_t limited = std::min(dup_acks_, 2u) * mss;
+  const uint32_t wnd = force ? std::max(snd_wnd_, 1u) : std::min(snd_wnd_, cc_->cwnd() + limited);
   const uint32_t usable = wnd > off ? wnd - off : 0;
-  const uint32_t len = std::min({unsent, usable, uint32_t{snd_mss_}});
+  const uint32_t len = std::min({unsent, usable, mss});
   // A FIN takes no buffer space at the receiver: it goes once all data is in this segment.
   *fin = fin_queued_ && len == unsent;
   if (len == 0 || force) return len;
-  if (snd_nxt_ < snd_max_ || len == snd_mss_ || *fin) return len;  // retransmit, full, closing
+  if (snd_nxt_ < snd_max_ || len == mss || *fin) return len;  // retransmit, full, closing
+  // TCP_CORK: partial segments wait (the persist timer eventually sends them).
+  if (cork_) {
+    *fin = false;
+    return 0;
+  }
   // RFC 9293 3.7.4 (Nagle, RFC 896): while data is unacknowledged, hold a short segment.
   if (!nodelay_ && snd_max_ != snd_una_) {
     *fin = false;
@@ -147,17 +161,35 @@ bool Connection::SendSegment(Seq32 seq, uint8_t flags, uint32_t data_off, uint32
   h.src_port = tuple_.local_port;
   h.dst_port = tuple_.remote_port;
   h.seq = seq.raw();
+  const bool new_data = data_len > 0 && seq >= snd_max_;
+  flags = EcnFlags(flags, new_data);
   h.flags = flags;
   if (flags & kTcpAck) h.ack = rcv_nxt_.raw();
-  if (!(flags & kTcpRst)) h.window = WindowToAdvertise();
-  if (flags & kTcpSyn) h.options.mss = our_mss_;  // RFC 9293 3.7.1: MSS only on SYNs
+  if (!(flags & kTcpRst)) h.window = WindowToAdvertise((flags & kTcpSyn) != 0);
+  BuildOptions(flags, data_len, &h.options, now);
+  // RFC 6691: data plus options stay within the MSS.
+  const uint32_t opt_len = static_cast<uint32_t>(h.options.EncodedLength());
+  const uint32_t room = snd_mss_ > opt_len ? snd_mss_ - opt_len : 0;
+  if (!(flags & kTcpSyn) && data_len > room && room > 0) {
+    data_len = room;
+    flags = static_cast<uint8_t>(flags & ~(kTcpFin | kTcpPsh));
+    h.flags = flags;
+  }
+  if (flags & kTcpAck) last_ack_sent_ = rcv_nxt_;
+  if (data_len > 0) {
+    if (snd_una_ == snd_max_) una_since_ = now;  // user timeout runs from here
+    last_data_sent_ = now;
+  }
+  // RFC 3168 6.1.5: ECT(0) on new data only (not on retransmissions or pure ACKs).
+  const uint8_t tos = ecn_ok_ && new_data ? 2 : 0;
   EmitSegment(engine_.ip(), engine_.stats(), tuple_, h, std::move(pkt), &snd_buf_, data_off,
-              data_len, now);
+              data_len, now, tos);
   const uint32_t seq_len = data_len + ((flags & kTcpSyn) ? 1 : 0) + ((flags & kTcpFin) ? 1 : 0);
   if (seq_len > 0 && !(flags & kTcpRst)) {
     const Seq32 end = seq + seq_len;
     if (seq < snd_max_) {
       ++engine_.stats().retrans_segs;
+      ++total_retrans_;
     } else if (!rtt_timing_) {
       rtt_timing_ = true;
       rtt_seq_ = seq;
@@ -181,20 +213,27 @@ void Connection::AckSent() {
 uint32_t Connection::ReceiveSpace() const {
   const uint32_t buf = engine_.config().receive_buffer;
   const uint32_t used = rcv_q_.size();
-  return std::min(buf > used ? buf - used : 0, kMaxUnscaledWindow);
+  // RFC 7323 2.3: the largest window the field can express with our shift.
+  return std::min(buf > used ? buf - used : 0, kMaxUnscaledWindow << RcvShift());
 }
 
 // The window for an outgoing segment. RFC 9293 3.8.6.2.2 (receiver SWS avoidance): the right
-// edge moves only by min(RCV.BUFF/2, MSS) or more, and never moves left.
-uint16_t Connection::WindowToAdvertise() {
-  const uint32_t space = ReceiveSpace();
+// edge moves only by min(RCV.BUFF/2, MSS) or more, and never moves left. RFC 7323 2.3: the
+// field carries the window shifted right by our shift (never on a SYN), rounded up so that
+// the right edge does not recede.
+uint16_t Connection::WindowToAdvertise(bool syn) {
+  const uint8_t shift = syn ? 0 : RcvShift();
+  uint32_t space = ReceiveSpace();
+  if (syn) space = std::min(space, kMaxUnscaledWindow);  // RFC 7323 2.2: SYN windows unscaled
+  if (state_ == TcpState::kSynSent) return static_cast<uint16_t>(space);  // RCV.NXT unknown
   const uint32_t cur = rcv_adv_ > rcv_nxt_ ? static_cast<uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
   uint32_t wnd = cur;
   const uint32_t step = std::min(engine_.config().receive_buffer / 2, uint32_t{our_mss_});
   if (space > cur && space - cur >= step) wnd = space;
-  if (state_ == TcpState::kSynSent) return static_cast<uint16_t>(space);  // RCV.NXT unknown
-  rcv_adv_ = rcv_nxt_ + wnd;
-  return static_cast<uint16_t>(std::min(wnd, kMaxUnscaledWindow));
+  const uint32_t field =
+      std::min<uint32_t>((uint64_t{wnd} + (1u << shift) - 1) >> shift, kMaxUnscaledWindow);
+  rcv_adv_ = SeqMax(rcv_adv_, rcv_nxt_ + (field << shift));
+  return static_cast<uint16_t>(field);
 }
 
 // After the application reads: send a window update once the window can open by a useful

@@ -41,6 +41,18 @@ uint32_t ReassemblyQueue::bytes() const {
   return n;
 }
 
+void ReassemblyQueue::Ranges(std::vector<SeqRange>* out) const {
+  out->clear();
+  for (const Entry& e : entries_) {
+    if (e.chunk.len == 0) continue;
+    if (!out->empty() && out->back().right == e.seq) {
+      out->back().right = e.end();
+    } else {
+      out->push_back(SeqRange{e.seq, e.end()});
+    }
+  }
+}
+
 void ReassemblyQueue::ResolveOverlaps(Seq32 seq, Seq32 end, bool* fin) {
   for (size_t i = 0; i < entries_.size();) {
     Entry& e = entries_[i];

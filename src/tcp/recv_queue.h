@@ -15,6 +15,7 @@
 
 #include "base/seq32.h"
 #include "buf/packet.h"
+#include "tcp/sack.h"
 
 namespace ustack {
 
@@ -58,8 +59,10 @@ class ReassemblyQueue {
   bool empty() const { return entries_.empty(); }
   size_t count() const { return entries_.size(); }
   uint32_t bytes() const;
-  // First out-of-order sequence range (for tests and, later, SACK blocks).
+  // First out-of-order sequence range (for tests).
   Seq32 front_seq() const { return entries_.front().seq; }
+  // The held data as sorted, merged (adjacent entries joined) ranges: the SACK blocks.
+  void Ranges(std::vector<SeqRange>* out) const;
 
  private:
   struct Entry {

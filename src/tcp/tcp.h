@@ -17,21 +17,38 @@
 #include "base/timer_wheel.h"
 #include "net/ip_output.h"
 
+struct tcp_info;  // <netinet/tcp.h>, Linux layout; filled by TcpConnection::GetInfo
+
 namespace ustack {
 
+// Congestion controllers a stack or a connection may use.
+enum class TcpCongestionAlgo : uint8_t { kNewReno, kCubic };
+// RFC 3168 ECN use: off, request on active opens (and accept), or accept only (Linux's 2).
+enum class TcpEcnMode : uint8_t { kOff, kOn, kPassive };
+
 struct TcpConfig {
-  uint32_t send_buffer = 256 * 1024;     // bytes an application may queue for sending
-  uint32_t receive_buffer = 256 * 1024;  // advertised receive window limit
+  uint32_t send_buffer = 256 * 1024;            // bytes an application may queue for sending
+  uint32_t receive_buffer = 256 * 1024;         // advertised receive window limit
   Duration rto_initial = Duration::Seconds(1);  // RFC 6298 2.1
   Duration rto_min = Duration::Millis(200);     // Linux's minimum (RFC 6298 2.4 allows it)
   Duration rto_max = Duration::Seconds(60);     // RFC 6298 2.5
   Duration time_wait = Duration::Seconds(60);   // 2 MSL
   Duration delayed_ack = Duration::Millis(40);
   int syn_retries = 6;
-  int max_retries = 15;          // data retransmissions before the connection is aborted
+  int max_retries = 15;           // data retransmissions before the connection is aborted
   uint16_t ephemeral_lo = 32768;  // ephemeral port range, inclusive
   uint16_t ephemeral_hi = 60999;
   uint32_t max_connections = 1 << 20;
+  // Options offered on SYNs (and answered on SYN-ACKs when the peer offered them).
+  bool window_scaling = true;                                // RFC 7323 2
+  bool timestamps = true;                                    // RFC 7323 3
+  bool sack = true;                                          // RFC 2018
+  TcpEcnMode ecn = TcpEcnMode::kPassive;                     // RFC 3168
+  TcpCongestionAlgo congestion = TcpCongestionAlgo::kCubic;  // like Linux's default
+  // RFC 4987 3.6: answer SYNs statelessly once a listener's half-open queue is full.
+  bool syn_cookies = true;
+  // RFC 5961 7: challenge ACKs sent per second by the whole stack (0 = unlimited).
+  uint32_t challenge_ack_limit = 1000;
 };
 
 enum class TcpState : uint8_t {
@@ -67,6 +84,24 @@ struct TcpCounters {
   uint64_t drop_no_memory = 0;
   uint64_t ooo_segments = 0;
   uint64_t connections_aborted = 0;  // timeouts
+  uint64_t dup_acks_in = 0;
+  uint64_t fast_retransmits = 0;        // recoveries entered on duplicate ACKs / SACK
+  uint64_t sack_recoveries = 0;         // of which SACK-based (RFC 6675)
+  uint64_t sack_retransmits = 0;        // segments retransmitted during recovery
+  uint64_t dsacks_in = 0;               // D-SACK blocks received (RFC 2883)
+  uint64_t challenge_acks = 0;          // RFC 5961 challenge ACKs sent
+  uint64_t challenge_acks_limited = 0;  // suppressed by the rate limit
+  uint64_t paws_drops = 0;              // RFC 7323 5 rejected old duplicates
+  uint64_t spurious_undos = 0;          // Eifel (RFC 3522) undo of a spurious retransmission
+  uint64_t keepalive_probes = 0;
+  uint64_t keepalive_timeouts = 0;
+  uint64_t user_timeouts = 0;
+  uint64_t time_wait_reused = 0;  // RFC 6191 / RFC 9293 3.6.1 TIME-WAIT assassination by SYN
+  uint64_t ecn_ce_in = 0;         // RFC 3168 CE-marked segments received
+  uint64_t ecn_reductions = 0;    // windows reduced on ECE
+  uint64_t cookies_sent = 0;
+  uint64_t cookies_validated = 0;
+  uint64_t cookies_failed = 0;
 };
 
 class TcpConnection;
@@ -135,8 +170,8 @@ class TcpConnection {
   // Sends RST and drops the connection at once (SO_LINGER with zero linger).
   virtual void Abort(Instant now) = 0;
 
-  virtual uint32_t events() const = 0;   // current readiness (kEvent* bits)
-  virtual int TakeError() = 0;           // pending error for SO_ERROR (0 if none), cleared
+  virtual uint32_t events() const = 0;  // current readiness (kEvent* bits)
+  virtual int TakeError() = 0;          // pending error for SO_ERROR (0 if none), cleared
   virtual TcpState state() const = 0;
   virtual void set_sink(EventSink* sink) = 0;
   virtual void set_nodelay(bool on) = 0;
@@ -144,6 +179,24 @@ class TcpConnection {
   virtual uint16_t local_port() const = 0;
   virtual Ipv4Addr remote_addr() const = 0;
   virtual uint16_t remote_port() const = 0;
+
+  // Socket options. Defaults do nothing so test doubles need not implement them.
+  // SO_KEEPALIVE / TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT (RFC 9293 3.8.4, RFC 1122
+  // 4.2.3.6): probe after `idle` without input, every `intvl`, abort after `cnt` unanswered.
+  virtual void SetKeepalive(bool on, Duration idle, Duration intvl, int cnt, Instant now) {
+    (void)on, (void)idle, (void)intvl, (void)cnt, (void)now;
+  }
+  // TCP_USER_TIMEOUT (RFC 5482, RFC 9293 3.8.3): abort when sent data stays unacknowledged
+  // this long (zero: off, the retry count applies).
+  virtual void SetUserTimeout(Duration timeout) { (void)timeout; }
+  // SO_LINGER: with on and a zero linger, Close() sends RST and drops queued data.
+  virtual void SetLinger(bool on, Duration linger) { (void)on, (void)linger; }
+  // TCP_CORK: hold partial segments while corked; uncorking sends them.
+  virtual void SetCork(bool on) { (void)on; }
+  // Congestion controller of this connection (TCP_CONGESTION).
+  virtual void SetCongestion(TcpCongestionAlgo algo) { (void)algo; }
+  // TCP_INFO: Linux's struct tcp_info, times relative to `now`.
+  virtual void GetInfo(struct tcp_info* out, Instant now) const { (void)out, (void)now; }
 };
 
 }  // namespace ustack

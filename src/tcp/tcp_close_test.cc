@@ -154,7 +154,7 @@ TEST_F(CloseTest, RstMustBeInWindow) {
   r.src_port = client->local_port();
   r.dst_port = 80;
   r.flags = kTcpRst;
-  r.seq = (s->rcv_nxt() + 100000).raw();  // beyond the 65535 window
+  r.seq = (s->rcv_adv() + 100000).raw();  // beyond the window
   Captured x = Craft(sim->a.addr, sim->b.addr, r);
   sim->Deliver(x);
   EXPECT_EQ(server->state(), TcpState::kEstablished);  // RFC 9293 3.10.7.4: dropped
@@ -164,9 +164,19 @@ TEST_F(CloseTest, RstMustBeInWindow) {
   Captured y = Craft(sim->a.addr, sim->b.addr, r);
   sim->Deliver(y);
   EXPECT_EQ(server->state(), TcpState::kEstablished);
-  r.seq = (s->rcv_nxt() + 1000).raw();  // inside the window: valid (RFC 5961 comes later)
+  r.seq = (s->rcv_nxt() + 1000).raw();  // inside the window: RFC 5961 3.2 challenge ACK
   Captured z = Craft(sim->a.addr, sim->b.addr, r);
   sim->Deliver(z);
+  EXPECT_EQ(server->state(), TcpState::kEstablished);
+  ASSERT_EQ(sim->b.ip.out.size(), 1u);
+  const SegInfo ch = Inspect(sim->b.ip.out.front().pkt);
+  EXPECT_EQ(ch.hdr.flags, kTcpAck);
+  EXPECT_EQ(ch.hdr.ack, s->rcv_nxt().raw());
+  EXPECT_EQ(sim->b.tcp.counters().challenge_acks, 1u);
+  sim->b.ip.out.clear();
+  r.seq = s->rcv_nxt().raw();  // RFC 5961 3.2: an exact match resets
+  Captured w = Craft(sim->a.addr, sim->b.addr, r);
+  sim->Deliver(w);
   EXPECT_EQ(server->state(), TcpState::kClosed);
   EXPECT_EQ(server->TakeError(), ECONNRESET);
   EXPECT_EQ(sim->b.tcp.counters().resets_in, 1u);

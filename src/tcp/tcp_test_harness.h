@@ -28,6 +28,7 @@ struct Captured {
   Packet pkt;
   Ipv4Addr src;
   Ipv4Addr dst;
+  uint8_t tos = 0;  // IP TOS byte (ECN field in the low two bits)
 };
 
 // The parsed header and payload of a captured segment, for assertions.
@@ -55,10 +56,10 @@ class TestIp final : public IpOutput {
  public:
   TestIp(rte_mempool* pool, Ipv4Addr addr) : pool_(pool), addr_(addr) {}
   Packet AllocTx() override { return fail_alloc ? Packet() : Packet::Alloc(pool_); }
-  bool SendIpv4(Packet l4, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol, const Ipv4SendOptions&,
-                Instant) override {
+  bool SendIpv4(Packet l4, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
+                const Ipv4SendOptions& opts, Instant) override {
     EXPECT_EQ(protocol, kIpProtoTcp);
-    out.push_back(Captured{std::move(l4), src.IsAny() ? addr_ : src, dst});
+    out.push_back(Captured{std::move(l4), src.IsAny() ? addr_ : src, dst, opts.tos});
     return true;
   }
   uint16_t MaxTransportSize(Ipv4Addr) const override { return static_cast<uint16_t>(mtu - 20); }
@@ -141,6 +142,7 @@ class Sim {
     info.dst = c.dst;
     info.protocol = kIpProtoTcp;
     info.ttl = 64;
+    info.tos = c.tos;
     EXPECT_EQ(to.tcp.OnIpv4(c.pkt, info, now), Delivery::kConsumed);
   }
 

@@ -1,7 +1,9 @@
 // Connection timers. One shared timer per connection runs the retransmission timeout
 // (RFC 6298), the persist timer (RFC 9293 3.8.6.1), TIME-WAIT (2 MSL) or the orphaned
 // FIN-WAIT-2 limit, as timer_kind_ says; a second one runs the delayed ACK
-// (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2). Callbacks reap retired connections before returning.
+// (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2); a third one runs keepalive (RFC 9293 3.8.4,
+// RFC 1122 4.2.3.6). TCP_USER_TIMEOUT (RFC 5482) is checked when retransmissions or persist
+// probes fire. Callbacks reap retired connections before returning.
 #include <algorithm>
 #include <cerrno>
 
@@ -70,14 +72,24 @@ void Connection::OnRetransmitTimeout(Instant now) {
   const TcpConfig& cfg = engine_.config();
   ++engine_.stats().rto_expired;
   const bool syn = state_ == TcpState::kSynSent || state_ == TcpState::kSynReceived;
-  if (++retries_ > (syn ? cfg.syn_retries : cfg.max_retries)) {
+  if (++retries_ > (syn ? cfg.syn_retries : cfg.max_retries) || UserTimedOut(now)) {
+    if (UserTimedOut(now)) ++engine_.stats().user_timeouts;
     ++engine_.stats().connections_aborted;
     EnterClosed(ETIMEDOUT);
     return;
   }
-  rtt_.Backoff();       // RFC 6298 5.5
-  rtt_timing_ = false;  // Karn: nothing retransmitted is timed
+  rtt_.Backoff();                            // RFC 6298 5.5
+  rtt_timing_ = false;                       // Karn: nothing retransmitted is timed
+  if (!syn && retries_ == 1) SaveUndo(now);  // RFC 3522: an RTO may be spurious too
   cc_->OnRetransmitTimeout(static_cast<uint32_t>(snd_max_ - snd_una_), now);
+  // RFC 6582 4.1 / RFC 6675 5.1: the timeout ends any recovery; "recover" = highest sent,
+  // and the SACK scoreboard is dropped (the receiver may have reneged, RFC 2018 8).
+  in_recovery_ = false;
+  dup_acks_ = 0;
+  recover_ = snd_max_;
+  recover_valid_ = true;
+  sack_board_.Clear();
+  high_rxt_ = snd_una_;
   if (syn) {
     syn_retransmitted_ = true;
     SendSyn(now);  // RFC 6298 5.4 for the SYN (or SYN-ACK)
@@ -90,7 +102,7 @@ void Connection::OnRetransmitTimeout(Instant now) {
 // RFC 9293 3.8.6.1: probe a zero window with one byte (or, under SWS avoidance, send what
 // the window takes), backing off; the connection stays open as long as probes are answered.
 void Connection::OnPersistTimeout(Instant now) {
-  if (++probes_unanswered_ > engine_.config().max_retries) {
+  if (++probes_unanswered_ > engine_.config().max_retries || UserTimedOut(now)) {
     ++engine_.stats().connections_aborted;
     EnterClosed(ETIMEDOUT);
     return;
@@ -111,6 +123,61 @@ Duration Connection::PersistInterval() const {
   Duration d = std::max(rtt_.base_rto(), cfg.rto_min);
   for (int i = 0; i < persist_shift_ && d < cfg.rto_max; ++i) d = d * 2;
   return std::min(d, cfg.rto_max);
+}
+
+// RFC 5482 / RFC 9293 3.8.3: data unacknowledged for longer than the user timeout.
+bool Connection::UserTimedOut(Instant now) const {
+  return user_timeout_.nanos() > 0 && snd_max_ != snd_una_ && now - una_since_ >= user_timeout_;
+}
+
+void Connection::SetKeepalive(bool on, Duration idle, Duration intvl, int cnt, Instant now) {
+  keepalive_ = on;
+  if (idle.nanos() > 0) ka_idle_ = idle;
+  if (intvl.nanos() > 0) ka_intvl_ = intvl;
+  if (cnt > 0) ka_cnt_ = cnt;
+  ka_probes_ = 0;
+  if (on) {
+    ArmKeepalive(now);
+  } else {
+    engine_.timers().Cancel(&keepalive_timer_);
+  }
+}
+
+void Connection::ArmKeepalive(Instant now) {
+  const Instant due = ka_probes_ > 0 ? now + ka_intvl_ : last_recv_ + ka_idle_;
+  engine_.timers().Arm(&keepalive_timer_, due > now ? due : now + Duration::Millis(1));
+}
+
+// RFC 9293 3.8.4 / RFC 1122 4.2.3.6: after `idle` without input, send <SEQ=SND.UNA-1>
+// <ACK=RCV.NXT> (no data) every `intvl`; `cnt` unanswered probes abort the connection. Any
+// acceptable segment (input.cc) clears the probe count.
+void Connection::KeepaliveTimerFired(void* ctx, Instant now) {
+  auto* c = static_cast<Connection*>(ctx);
+  TcpEngine& engine = c->engine_;
+  const TcpState st = c->state_;
+  if (!c->keepalive_ || st == TcpState::kClosed || st == TcpState::kTimeWait) return;
+  const bool eligible =
+      st == TcpState::kEstablished || st == TcpState::kCloseWait || st == TcpState::kFinWait2;
+  if (!eligible || (c->ka_probes_ == 0 && now - c->last_recv_ < c->ka_idle_)) {
+    if (!eligible) c->last_recv_ = now;
+    c->ArmKeepalive(now);
+    return;
+  }
+  if (c->ka_probes_ >= c->ka_cnt_) {
+    ++engine.stats().keepalive_timeouts;
+    ++engine.stats().connections_aborted;
+    c->EnterClosed(ETIMEDOUT);
+    c->DeliverEvents();
+    engine.Reap();
+    return;
+  }
+  ++c->ka_probes_;
+  // With data in flight the retransmission timer already checks the peer.
+  if (c->snd_max_ == c->snd_una_) {
+    ++engine.stats().keepalive_probes;
+    c->SendSegment(c->snd_una_ - 1, kTcpAck, 0, 0, now);
+  }
+  c->ArmKeepalive(now);
 }
 
 }  // namespace ustack

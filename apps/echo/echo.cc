@@ -1,0 +1,244 @@
+// ustack-echo's server and client coroutines, latency histogram and reports. See echo.h.
+#include "echo.h"
+
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+
+namespace ustack::echo {
+namespace {
+
+constexpr size_t kServerBuf = 64 * 1024;
+constexpr Duration kGrace = Duration::Seconds(5);  // after the end, for the last replies
+constexpr Duration kConnectTimeout = Duration::Seconds(5);
+
+co::Task<void> ServeConnection(co::Scheduler& sched, int fd, ServerStats* stats) {
+  std::vector<uint8_t> buf(kServerBuf);
+  for (;;) {
+    const ssize_t n = co_await co::Read(fd, buf);
+    if (n <= 0) {
+      if (n < 0 && n != -ECONNRESET && n != -ECANCELED) ++stats->errors;
+      break;
+    }
+    stats->bytes += static_cast<uint64_t>(n);
+    const ssize_t w =
+        co_await co::WriteAll(fd, std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)));
+    if (w < 0) {
+      if (w != -ECONNRESET && w != -EPIPE && w != -ECANCELED) ++stats->errors;
+      break;
+    }
+  }
+  sched.Close(fd);
+}
+
+co::Task<int> ServeUdp(co::Scheduler& sched, int fd, ServerStats* stats) {
+  std::vector<uint8_t> buf(kServerBuf);
+  for (;;) {
+    sockaddr_in from = {};
+    const ssize_t n = co_await co::UdpRecvFrom(fd, buf, &from);
+    if (n == -ECANCELED) break;
+    if (n < 0) {
+      ++stats->errors;
+      continue;
+    }
+    ++stats->datagrams;
+    stats->bytes += static_cast<uint64_t>(n);
+    const ssize_t w = co_await co::UdpSendTo(
+        fd, std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)), from);
+    if (w == -ECANCELED) break;
+    if (w < 0) ++stats->errors;
+  }
+  sched.Close(fd);
+  co_return 0;
+}
+
+void FillMessage(std::vector<uint8_t>& msg) {
+  for (size_t i = 0; i < msg.size(); ++i) msg[i] = static_cast<uint8_t>('a' + i % 26);
+}
+
+// One TCP connection: `pipeline` requests in flight, replies in order.
+co::Task<void> TcpConnection(co::Scheduler& sched, const ClientOptions& o, Instant end,
+                             ClientStats* st) {
+  const int fd = co_await co::WithTimeout(co::ConnectTcp(sched, o.addr), kConnectTimeout);
+  if (fd < 0) {
+    ++st->connect_errors;
+    co_return;
+  }
+  ++st->conns_ok;
+  co::IoBackend& b = sched.backend();
+  std::vector<uint8_t> msg(o.size);
+  FillMessage(msg);
+  std::vector<uint8_t> reply(o.size);
+  std::deque<Instant> sent;
+  while (b.Now() < end || !sent.empty()) {
+    while (sent.size() < o.pipeline && b.Now() < end) {
+      if (co_await co::WriteAll(fd, msg) < 0) {
+        ++st->errors;
+        sched.Close(fd);
+        co_return;
+      }
+      sent.push_back(b.Now());
+    }
+    if (sent.empty()) break;
+    const ssize_t n = co_await co::ReadExactly(fd, reply);
+    if (n != static_cast<ssize_t>(reply.size()) || reply != msg) {
+      ++st->errors;
+      break;
+    }
+    const Instant now = b.Now();
+    st->latency.Add(now - sent.front());
+    sent.pop_front();
+    ++st->requests;
+  }
+  sched.Close(fd);
+}
+
+// One UDP socket: `pipeline` slots, each with one datagram in flight carrying its sequence
+// number (slot = seq % pipeline) in the first 8 bytes.
+co::Task<void> UdpSocket(co::Scheduler& sched, const ClientOptions& o, Instant end,
+                         ClientStats* st) {
+  co::IoBackend& b = sched.backend();
+  const int fd = b.Socket(SOCK_DGRAM);
+  if (fd < 0) {
+    ++st->connect_errors;
+    co_return;
+  }
+  ++st->conns_ok;
+  struct Slot {
+    uint64_t seq = 0;
+    Instant sent;
+    bool in_flight = false;
+  };
+  std::vector<Slot> slots(o.pipeline);
+  std::vector<uint8_t> msg(std::max<uint32_t>(o.size, 8));
+  FillMessage(msg);
+  std::vector<uint8_t> buf(msg.size() + 64);
+  auto send = [&](size_t i, uint64_t seq) -> co::Task<bool> {
+    std::memcpy(msg.data(), &seq, sizeof seq);
+    slots[i] = Slot{seq, b.Now(), true};
+    co_return co_await co::UdpSendTo(fd, msg, o.addr) >= 0;
+  };
+  bool ok = true;
+  for (size_t i = 0; i < slots.size() && ok; ++i) ok = co_await send(i, i);
+  while (ok && b.Now() < end) {
+    const ssize_t n = co_await co::WithTimeout(co::UdpRecvFrom(fd, buf), o.udp_timeout);
+    if (n == -ETIMEDOUT) {
+      for (size_t i = 0; i < slots.size() && ok; ++i) {
+        if (!slots[i].in_flight) continue;
+        ++st->lost;
+        ok = co_await send(i, slots[i].seq + slots.size());
+      }
+      continue;
+    }
+    uint64_t seq = 0;
+    if (n != static_cast<ssize_t>(msg.size())) {
+      ++st->errors;
+      if (n < 0) break;
+      continue;
+    }
+    std::memcpy(&seq, buf.data(), sizeof seq);
+    Slot& s = slots[seq % slots.size()];
+    if (!s.in_flight || s.seq != seq) continue;  // a late reply to a datagram counted lost
+    st->latency.Add(b.Now() - s.sent);
+    ++st->requests;
+    ok = co_await send(seq % slots.size(), seq + slots.size());
+  }
+  if (!ok) ++st->errors;
+  sched.Close(fd);
+}
+
+}  // namespace
+
+void LatencyHistogram::Add(Duration d) {
+  const int64_t us = std::max<int64_t>(0, d.micros());
+  const uint64_t v = std::min<uint64_t>(static_cast<uint64_t>(us), kMaxMicros);
+  ++counts_[v];
+  ++total_;
+  sum_ += v;
+}
+
+uint64_t LatencyHistogram::Percentile(double q) const {
+  if (total_ == 0) return 0;
+  const auto need = static_cast<uint64_t>(q * static_cast<double>(total_) + 0.999999);
+  uint64_t seen = 0;
+  for (uint64_t v = 0; v <= kMaxMicros; ++v) {
+    seen += counts_[v];
+    if (seen >= std::max<uint64_t>(need, 1)) return v;
+  }
+  return kMaxMicros;
+}
+
+co::Task<int> RunServer(co::Scheduler& sched, ServerOptions opts, ServerStats* stats) {
+  const int lfd = co::ListenOn(sched, opts.udp ? SOCK_DGRAM : SOCK_STREAM, opts.addr, 4096);
+  if (lfd < 0) co_return lfd;
+  if (opts.udp) co_return co_await ServeUdp(sched, lfd, stats);
+  co::Context* ctx = co_await co::CurrentContext{};
+  for (;;) {
+    const int fd = co_await co::Accept(lfd);
+    if (fd == -ECANCELED || fd == -EBADF) break;
+    if (fd < 0) {
+      ++stats->errors;
+      if (fd == -EMFILE || fd == -ENFILE) co_await co::Sleep(Duration::Millis(10));
+      continue;
+    }
+    sched.backend().SetIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    ++stats->connections;
+    sched.Spawn(ServeConnection(sched, fd, stats), ctx);
+  }
+  sched.Close(lfd);
+  co_return 0;
+}
+
+co::Task<void> RunClient(co::Scheduler& sched, ClientOptions opts, ClientStats* stats) {
+  const Instant start = sched.backend().Now();
+  const Instant end = start + opts.duration;
+  std::vector<co::Task<void>> conns;
+  conns.reserve(opts.conns);
+  for (uint32_t i = 0; i < opts.conns; ++i) {
+    conns.push_back(opts.udp ? UdpSocket(sched, opts, end, stats)
+                             : TcpConnection(sched, opts, end, stats));
+  }
+  co_await co::WithDeadline(co::WhenAll(std::move(conns)), end + kGrace);
+  stats->elapsed = std::min(sched.backend().Now(), end) - start;
+}
+
+std::string TextReport(const ClientOptions& o, const ClientStats& s, const char* stack) {
+  const double secs = static_cast<double>(s.elapsed.nanos()) / 1e9;
+  char out[1024];
+  std::snprintf(out, sizeof out,
+                "stack %s, %s, %u conns x pipeline %u, %u-byte messages, %.2f s\n"
+                "requests %" PRIu64
+                " (%.0f/s)\n"
+                "latency us: p50 %" PRIu64 " p99 %" PRIu64 " p99.9 %" PRIu64
+                " mean %.1f\n"
+                "errors %" PRIu64 " connect_errors %" PRIu64 " lost %" PRIu64 " conns_ok %u\n",
+                stack, o.udp ? "udp" : "tcp", o.conns, o.pipeline, o.size, secs, s.requests,
+                secs > 0 ? static_cast<double>(s.requests) / secs : 0.0, s.latency.Percentile(0.5),
+                s.latency.Percentile(0.99), s.latency.Percentile(0.999), s.latency.MeanMicros(),
+                s.errors, s.connect_errors, s.lost, s.conns_ok);
+  return out;
+}
+
+std::string JsonReport(const ClientOptions& o, const ClientStats& s, const char* stack) {
+  const double secs = static_cast<double>(s.elapsed.nanos()) / 1e9;
+  char out[1024];
+  std::snprintf(out, sizeof out,
+                "{\"stack\":\"%s\",\"proto\":\"%s\",\"conns\":%u,\"pipeline\":%u,\"size\":%u,"
+                "\"duration_s\":%.3f,\"requests\":%" PRIu64 ",\"rps\":%.1f,\"p50_us\":%" PRIu64
+                ",\"p99_us\":%" PRIu64 ",\"p999_us\":%" PRIu64
+                ",\"mean_us\":%.1f,"
+                "\"errors\":%" PRIu64 ",\"connect_errors\":%" PRIu64 ",\"lost\":%" PRIu64
+                ",\"conns_ok\":%u}\n",
+                stack, o.udp ? "udp" : "tcp", o.conns, o.pipeline, o.size, secs, s.requests,
+                secs > 0 ? static_cast<double>(s.requests) / secs : 0.0, s.latency.Percentile(0.5),
+                s.latency.Percentile(0.99), s.latency.Percentile(0.999), s.latency.MeanMicros(),
+                s.errors, s.connect_errors, s.lost, s.conns_ok);
+  return out;
+}
+
+}  // namespace ustack::echo

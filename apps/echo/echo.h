@@ -1,0 +1,76 @@
+// ustack-echo's logic, independent of the backend: a TCP/UDP echo server and a load
+// client that keeps `pipeline` fixed-size requests in flight on each of `conns`
+// connections (or UDP sockets) and measures each request's round trip. Everything runs as
+// coroutines on one co::Scheduler. Ownership: the caller owns the scheduler and options,
+// which must outlive the returned tasks; results are written into caller-owned structs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ustack/co.h"
+
+namespace ustack::echo {
+
+// Round-trip times in whole microseconds; exact below kMaxMicros, clamped above.
+class LatencyHistogram {
+ public:
+  static constexpr uint64_t kMaxMicros = 1000000;
+  LatencyHistogram() : counts_(kMaxMicros + 1) {}
+  void Add(Duration d);
+  uint64_t count() const { return total_; }
+  // The smallest value v (µs) such that at least q of the samples are <= v; 0 when empty.
+  uint64_t Percentile(double q) const;
+  double MeanMicros() const { return total_ ? static_cast<double>(sum_) / total_ : 0.0; }
+
+ private:
+  std::vector<uint64_t> counts_;
+  uint64_t total_ = 0;
+  uint64_t sum_ = 0;
+};
+
+struct ServerOptions {
+  sockaddr_in addr = {};
+  bool udp = false;
+};
+
+struct ServerStats {
+  uint64_t connections = 0;
+  uint64_t bytes = 0;
+  uint64_t datagrams = 0;
+  uint64_t errors = 0;
+};
+
+struct ClientOptions {
+  sockaddr_in addr = {};
+  bool udp = false;
+  uint32_t conns = 1;
+  uint32_t size = 64;
+  uint32_t pipeline = 1;
+  Duration duration = Duration::Seconds(5);
+  Duration udp_timeout = Duration::Millis(200);  // a datagram not echoed by then is lost
+};
+
+struct ClientStats {
+  uint64_t requests = 0;  // echoed requests (and latency samples)
+  uint64_t errors = 0;    // failed or wrong replies, broken connections
+  uint64_t connect_errors = 0;
+  uint64_t lost = 0;      // UDP datagrams not echoed within udp_timeout
+  uint32_t conns_ok = 0;  // connections (sockets) that were set up
+  Duration elapsed;       // from start to the end of the measurement
+  LatencyHistogram latency;
+};
+
+// Serves until the context is cancelled or the listening socket fails. `stats` must
+// outlive it. Returns 0, or -errno if the socket could not be set up.
+co::Task<int> RunServer(co::Scheduler& sched, ServerOptions opts, ServerStats* stats);
+
+// Runs the load for opts.duration and returns when every connection has stopped.
+co::Task<void> RunClient(co::Scheduler& sched, ClientOptions opts, ClientStats* stats);
+
+// Reports: human-readable lines, or one JSON object on one line.
+std::string TextReport(const ClientOptions& opts, const ClientStats& s, const char* stack);
+std::string JsonReport(const ClientOptions& opts, const ClientStats& s, const char* stack);
+
+}  // namespace ustack::echo
