@@ -62,14 +62,8 @@ void FillMessage(std::vector<uint8_t>& msg) {
 }
 
 // One TCP connection: `pipeline` requests in flight, replies in order.
-co::Task<void> TcpConnection(co::Scheduler& sched, const ClientOptions& o, Instant end,
+co::Task<void> TcpConnection(co::Scheduler& sched, int fd, const ClientOptions& o, Instant end,
                              ClientStats* st) {
-  const int fd = co_await co::WithTimeout(co::ConnectTcp(sched, o.addr), kConnectTimeout);
-  if (fd < 0) {
-    ++st->connect_errors;
-    co_return;
-  }
-  ++st->conns_ok;
   co::IoBackend& b = sched.backend();
   std::vector<uint8_t> msg(o.size);
   FillMessage(msg);
@@ -100,15 +94,9 @@ co::Task<void> TcpConnection(co::Scheduler& sched, const ClientOptions& o, Insta
 
 // One UDP socket: `pipeline` slots, each with one datagram in flight carrying its sequence
 // number (slot = seq % pipeline) in the first 8 bytes.
-co::Task<void> UdpSocket(co::Scheduler& sched, const ClientOptions& o, Instant end,
+co::Task<void> UdpSocket(co::Scheduler& sched, int fd, const ClientOptions& o, Instant end,
                          ClientStats* st) {
   co::IoBackend& b = sched.backend();
-  const int fd = b.Socket(SOCK_DGRAM);
-  if (fd < 0) {
-    ++st->connect_errors;
-    co_return;
-  }
-  ++st->conns_ok;
   struct Slot {
     uint64_t seq = 0;
     Instant sent;
@@ -194,14 +182,30 @@ co::Task<int> RunServer(co::Scheduler& sched, ServerOptions opts, ServerStats* s
   co_return 0;
 }
 
+co::Task<int> OpenUdp(co::Scheduler& sched) { co_return sched.backend().Socket(SOCK_DGRAM); }
+
 co::Task<void> RunClient(co::Scheduler& sched, ClientOptions opts, ClientStats* stats) {
+  // Open every connection first, so that set-up (handshakes, ARP, SYN retransmissions) is
+  // not part of the measured interval.
+  std::vector<co::Task<int>> opens;
+  opens.reserve(opts.conns);
+  for (uint32_t i = 0; i < opts.conns; ++i) {
+    opens.push_back(opts.udp ? OpenUdp(sched)
+                             : co::WithTimeout(co::ConnectTcp(sched, opts.addr), kConnectTimeout));
+  }
+  const std::vector<int> fds = co_await co::WhenAll(std::move(opens));
   const Instant start = sched.backend().Now();
   const Instant end = start + opts.duration;
   std::vector<co::Task<void>> conns;
   conns.reserve(opts.conns);
-  for (uint32_t i = 0; i < opts.conns; ++i) {
-    conns.push_back(opts.udp ? UdpSocket(sched, opts, end, stats)
-                             : TcpConnection(sched, opts, end, stats));
+  for (const int fd : fds) {
+    if (fd < 0) {
+      ++stats->connect_errors;
+      continue;
+    }
+    ++stats->conns_ok;
+    conns.push_back(opts.udp ? UdpSocket(sched, fd, opts, end, stats)
+                             : TcpConnection(sched, fd, opts, end, stats));
   }
   co_await co::WithDeadline(co::WhenAll(std::move(conns)), end + kGrace);
   stats->elapsed = std::min(sched.backend().Now(), end) - start;

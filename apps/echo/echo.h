@@ -66,7 +66,8 @@ struct ClientStats {
 // outlive it. Returns 0, or -errno if the socket could not be set up.
 co::Task<int> RunServer(co::Scheduler& sched, ServerOptions opts, ServerStats* stats);
 
-// Runs the load for opts.duration and returns when every connection has stopped.
+// Opens opts.conns connections (or UDP sockets), then runs the load on them for
+// opts.duration (connection set-up is not measured); returns when every one has stopped.
 co::Task<void> RunClient(co::Scheduler& sched, ClientOptions opts, ClientStats* stats);
 
 // Reports: human-readable lines, or one JSON object on one line.

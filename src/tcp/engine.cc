@@ -1,5 +1,6 @@
-// TcpEngine: tables, demultiplexing, LISTEN and CLOSED input, opens, accept, Flush and the
-// deferred freeing of connections. See engine.h.
+// TcpEngine: tables, demultiplexing, LISTEN and CLOSED input (with SYN cookies, RFC 4987),
+// TIME-WAIT reuse (RFC 6191), opens, accept, Flush, the RFC 5961 challenge ACK budget and
+// the deferred freeing of connections. See engine.h.
 #include "tcp/engine.h"
 
 #include <algorithm>

@@ -1,6 +1,7 @@
 // Connection input: "SEGMENT ARRIVES" of RFC 9293 3.10.7.3 (SYN-SENT) and 3.10.7.4 (all other
-// states), step by step: sequence check, RST, SYN, ACK, text, FIN. LISTEN and CLOSED (no TCB)
-// are handled by the engine.
+// states), step by step: PAWS (RFC 7323 5), sequence check, RST, SYN, ACK (with RFC 5961
+// challenge ACKs), text, FIN; SACK blocks feed the scoreboard and D-SACK reports (RFC 2018,
+// RFC 2883). LISTEN and CLOSED (no TCB) are handled by the engine.
 #include <algorithm>
 #include <cerrno>
 

@@ -1,5 +1,6 @@
 // Connection output: segmentation to the MSS, Nagle and sender SWS avoidance, the receive
-// window we advertise (receiver SWS avoidance), ACK coalescing, and the segment builder.
+// window we advertise (receiver SWS avoidance, RFC 7323 scaling), ACK coalescing, limited
+// transmit (RFC 3042), TCP_CORK, and the segment builder (options from options.cc, ECN).
 // Data leaves from Flush (Output), from timers (retransmission, persist) and, for SYN, RST
 // and immediate ACKs, directly from input.
 #include <algorithm>

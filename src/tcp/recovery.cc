@@ -128,7 +128,6 @@ uint32_t Connection::RetransmitHole(Instant now) {
   if (len == 0 && !(flags & kTcpFin)) return 0;
   if (!SendSegment(hole.left, flags, off, len, now)) return 0;
   rtt_timing_ = false;  // RFC 6298 3 (Karn): a retransmitted segment is never timed
-  ++total_retrans_;
   ++engine_.stats().sack_retransmits;
   const uint32_t used = len + ((flags & kTcpFin) ? 1 : 0);
   high_rxt_ = hole.left + used;

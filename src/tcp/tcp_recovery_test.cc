@@ -3,6 +3,8 @@
 // limited transmit (RFC 3042), Eifel undo (RFC 3522), CUBIC (RFC 9438) and ABC (RFC 3465).
 #include <gtest/gtest.h>
 
+#include <netinet/tcp.h>
+
 #include <set>
 
 #include "tcp/cubic.h"
@@ -263,6 +265,49 @@ TEST_F(RecoveryTest, EifelUndoesSpuriousFastRetransmit) {
   std::vector<uint8_t> got;
   Drain(server, got, sim->now);
   EXPECT_EQ(got, data);
+}
+
+TEST_F(RecoveryTest, PerStackAndPerConnectionController) {
+  cfg_a.congestion = TcpCongestionAlgo::kNewReno;
+  Start(305);
+  Establish();
+  EXPECT_STREQ(AsConn(client)->cc().name(), "reno");
+  EXPECT_STREQ(AsConn(server)->cc().name(), "cubic");  // the default, like Linux
+  const uint32_t cwnd = AsConn(client)->cc().cwnd();
+  client->SetCongestion(TcpCongestionAlgo::kCubic);
+  EXPECT_STREQ(AsConn(client)->cc().name(), "cubic");
+  EXPECT_EQ(AsConn(client)->cc().cwnd(), cwnd);  // the window carries over
+}
+
+TEST_F(RecoveryTest, TcpInfoShowsRecoveryState) {
+  Start(306);
+  Establish();
+  client->set_nodelay(true);
+  const uint32_t base = AsConn(client)->snd_nxt().raw();
+  bool dropped = false;
+  struct tcp_info seen {};
+  bool captured = false;
+  sim->filter = [&](char f, Captured&, const SegInfo& s) {
+    if (f == 'a' && s.hdr.seq == base && !s.payload.empty() && !dropped) {
+      dropped = true;
+      return false;
+    }
+    if (!captured && AsConn(client)->in_recovery()) {
+      client->GetInfo(&seen, sim->now);
+      captured = true;
+    }
+    return true;
+  };
+  ASSERT_TRUE(client->Send(Pattern(8 * 1448, 2), sim->now).ok());
+  sim->Pump();
+  ASSERT_TRUE(captured);
+  EXPECT_EQ(seen.tcpi_ca_state, TCP_CA_Recovery);
+  EXPECT_GE(seen.tcpi_sacked, 3u);
+  EXPECT_GE(seen.tcpi_unacked, 8u);
+  struct tcp_info after;
+  client->GetInfo(&after, sim->now);
+  EXPECT_EQ(after.tcpi_ca_state, TCP_CA_Open);
+  EXPECT_EQ(after.tcpi_total_retrans, 1u);
 }
 
 TEST_F(RecoveryTest, RandomLossBothControllersKeepDataIntact) {

@@ -56,8 +56,10 @@ for proto in tcp udp; do
 done
 
 # --- kernel server, ustack client --------------------------------------------------------------
-iop_ns "$USTACK_BIN/ustack-echo" server --stack=kernel --addr "$IOP_HOST_ADDR" --port "$PORT" \
-  >"$IOP_TMP/kernel-server.log" 2>&1 &
+# Not through the iop_ns function: `&` on a function forks a subshell, and the cleanup's
+# SIGINT would reach that subshell instead of the server (ip netns exec execs the app).
+ip netns exec "$IOP_NS" "$USTACK_BIN/ustack-echo" server --stack=kernel \
+  --addr "$IOP_HOST_ADDR" --port "$PORT" >"$IOP_TMP/kernel-server.log" 2>&1 &
 IOP_PIDS+=("$!")
 sleep 0.5
 conf="$IOP_TMP/client-$PMD.ini"
