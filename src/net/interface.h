@@ -26,7 +26,7 @@ struct InterfaceConfig {
   Duration arp_retry = Duration::Seconds(1);         // between requests while unresolved
   int arp_max_retries = 3;                           // then queued packets are dropped
   uint32_t arp_max_entries = 1024;
-  uint32_t arp_queue_per_entry = 16;                 // packets waiting for one neighbour
+  uint32_t arp_queue_per_entry = 64;  // packets waiting for one neighbour (a burst of SYNs)
   uint32_t reassembly_max_bytes = 4 * 1024 * 1024;   // all incomplete datagrams together
   Duration reassembly_timeout = Duration::Seconds(30);  // RFC 791 / RFC 1122 3.3.2
   uint8_t default_ttl = 64;

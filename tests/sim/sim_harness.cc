@@ -27,6 +27,9 @@ TwoStacks::TwoStacks(rte_mempool* pool, uint64_t seed, const Impairment& imp)
                                      now_);
   api_a_ = std::make_unique<SocketApi>(*stack_a_);
   api_b_ = std::make_unique<SocketApi>(*stack_b_);
+  // Calls made before the first RunUntil (connect, listen) must see the simulated clock too.
+  api_a_->set_now(now_);
+  api_b_->set_now(now_);
 }
 
 TwoStacks::~TwoStacks() {
