@@ -39,6 +39,14 @@ Setter Num(T TcpConfig::*field, uint64_t max) {
   };
 }
 
+Setter Bool(bool TcpConfig::*field) {
+  return [field](const std::string& v, HarnessConfig* c) {
+    if (v != "0" && v != "1") return false;
+    c->tcp.*field = v == "1";
+    return true;
+  };
+}
+
 Setter Millis(Duration TcpConfig::*field) {
   return [field](const std::string& v, HarnessConfig* c) {
     uint64_t n = 0;
@@ -79,8 +87,31 @@ const std::map<std::string, Setter>& Setters() {
       {"tcp.max_retries", Num(&TcpConfig::max_retries, 255)},
       {"tcp.ephemeral_lo", Num(&TcpConfig::ephemeral_lo, 65535)},
       {"tcp.ephemeral_hi", Num(&TcpConfig::ephemeral_hi, 65535)},
+      {"tcp.window_scaling", Bool(&TcpConfig::window_scaling)},
+      {"tcp.timestamps", Bool(&TcpConfig::timestamps)},
+      {"tcp.sack", Bool(&TcpConfig::sack)},
+      {"tcp.syn_cookies", Bool(&TcpConfig::syn_cookies)},
+      {"tcp.challenge_ack_limit", Num(&TcpConfig::challenge_ack_limit, 1u << 30)},
+      {"tcp.ecn",
+       [](const std::string& v, HarnessConfig* c) {
+         static const std::map<std::string, TcpEcnMode> kModes = {
+             {"0", TcpEcnMode::kOff}, {"1", TcpEcnMode::kOn}, {"2", TcpEcnMode::kPassive}};
+         auto it = kModes.find(v);
+         if (it == kModes.end()) return false;
+         c->tcp.ecn = it->second;
+         return true;
+       }},
       {"tcp.cc",
-       [](const std::string& v, HarnessConfig*) { return v == "newreno" || v == "reno"; }},
+       [](const std::string& v, HarnessConfig* c) {
+         if (v == "newreno" || v == "reno") {
+           c->tcp.congestion = TcpCongestionAlgo::kNewReno;
+         } else if (v == "cubic") {
+           c->tcp.congestion = TcpCongestionAlgo::kCubic;
+         } else {
+           return false;
+         }
+         return true;
+       }},
   };
   return k;
 }
