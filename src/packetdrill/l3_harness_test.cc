@@ -72,7 +72,11 @@ TEST(StackFlags, AppliesKnownKeysAndRejectsOthers) {
   EXPECT_NE(err.find("tcp.rto_min_ms"), std::string::npos);
   EXPECT_EQ(cfg.tcp.syn_retries, 3);                  // good words still apply
   EXPECT_EQ(cfg.tcp.rto_min, Duration::Millis(200));  // bad ones leave the default
-  EXPECT_FALSE(ApplyStackFlags("tcp.cc=cubic", &cfg, &err));
+  EXPECT_TRUE(ApplyStackFlags("tcp.cc=cubic tcp.sack=0", &cfg, &err));
+  EXPECT_EQ(cfg.tcp.congestion, TcpCongestionAlgo::kCubic);
+  EXPECT_FALSE(cfg.tcp.sack);
+  EXPECT_FALSE(ApplyStackFlags("tcp.cc=vegas", &cfg, &err));
+  EXPECT_FALSE(ApplyStackFlags("tcp.sack=yes", &cfg, &err));
 }
 
 }  // namespace

@@ -14,7 +14,8 @@ sed -i "s|--vdev=[^ ]*|--vdev=net_tap0,iface=$TAP|" "$conf"
 "$USTACK_BIN/ustack-httpd" --conf "$conf" --port 80 >"$IOP_TMP/httpd.log" 2>&1 &
 IOP_APP_PID=$!
 IOP_PIDS+=("$IOP_APP_PID")
-for _ in $(seq 50); do ip link show "$TAP" >/dev/null 2>&1 && break; sleep 0.2; done
+# Move the tap only once the PMD has finished configuring it (it works on it by name).
+for _ in $(seq 150); do grep -q "listening on" "$IOP_TMP/httpd.log" && break; sleep 0.2; done
 ip netns add "$IOP_NS"
 ip link set "$TAP" netns "$IOP_NS"
 iop_ns ip addr add "$IOP_HOST_ADDR/24" dev "$TAP"
