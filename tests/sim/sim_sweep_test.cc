@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -255,6 +256,10 @@ std::string RunSeed(uint64_t seed) {
   if (!a.failure.empty()) return what + "A " + a.failure;
   if (!b.failure.empty()) return what + "B " + b.failure;
   if (!done) {
+    std::fprintf(stderr, "stack A:\n");
+    st.stack_a().PrintCounters(stderr);
+    std::fprintf(stderr, "stack B:\n");
+    st.stack_b().PrintCounters(stderr);
     return what + "stalled at t=" + std::to_string((st.now() - Instant()).millis()) + "ms: A sent " + std::to_string(a.sent) + "/" + std::to_string(a.to_send) +
            " got " + std::to_string(a.received) + ", B sent " + std::to_string(b.sent) + "/" +
            std::to_string(b.to_send) + " got " + std::to_string(b.received);

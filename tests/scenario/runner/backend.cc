@@ -74,7 +74,8 @@ class HarnessBackend final : public Backend {
 // The plugin is driven exactly as packetdrill drives it, through the function pointers.
 class PluginBackend final : public Backend {
  public:
-  PluginBackend(void* so, const packetdrill_interface& ifc) : so_(so), ifc_(ifc), u_(ifc.userdata) {
+  // The shared object stays loaded for the life of the process (its EAL cannot restart).
+  explicit PluginBackend(const packetdrill_interface& ifc) : ifc_(ifc), u_(ifc.userdata) {
     timeval tv{};
     ifc_.gettimeofday(u_, &tv, nullptr);
     epoch_ = static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
@@ -167,7 +168,6 @@ class PluginBackend final : public Backend {
     }
   }
 
-  void* so_;
   packetdrill_interface ifc_;
   void* u_;
   int64_t epoch_ = 0;
@@ -202,7 +202,7 @@ std::unique_ptr<Backend> MakePluginBackend(const std::string& path, const std::s
     *error = "packetdrill_interface_init failed";
     return nullptr;
   }
-  return std::make_unique<PluginBackend>(so, ifc);
+  return std::make_unique<PluginBackend>(ifc);
 }
 
 }  // namespace ustack::scenario
