@@ -34,9 +34,7 @@ int WriteIntOpt(int v, void* val, socklen_t* len) {
   return WriteBytes(&v, sizeof v, val, len);
 }
 
-// SO_KEEPALIVE itself stays unimplemented (ENOPROTOOPT) for now: tests/sim/socket_api_test.cc
-// still uses it as its example of an unimplemented option. The timing options are kept and
-// reach the connection with keepalive off until it becomes settable.
+// Integer options at IPPROTO_TCP level kept on the socket and applied to the connection.
 bool IsTcpIntOption(int name) {
   return name == TCP_CORK || name == TCP_USER_TIMEOUT || name == TCP_KEEPIDLE ||
          name == TCP_KEEPINTVL || name == TCP_KEEPCNT;
@@ -76,6 +74,11 @@ int SetTcpOption(TcpSock* t, int level, int name, const void* val, socklen_t len
     std::memcpy(&l, val, sizeof l);
     t->linger_on = l.l_onoff != 0;
     t->linger_secs = l.l_linger < 0 ? 0 : l.l_linger;
+  } else if (level == SOL_SOCKET && name == SO_KEEPALIVE) {
+    // RFC 1122 4.2.3.6: keep-alives are off unless the application turns them on.
+    int v = 0;
+    if (int rc = ReadIntOpt(val, len, &v); rc < 0) return rc;
+    t->keepalive = v != 0;
   } else if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
     if (!val) return -EFAULT;
     std::string_view n(static_cast<const char*>(val),
@@ -105,6 +108,7 @@ int GetTcpOption(TcpSock* t, int level, int name, void* val, socklen_t* len, Ins
     linger l{t->linger_on ? 1 : 0, t->linger_secs};
     return WriteBytes(&l, sizeof l, val, len);
   }
+  if (level == SOL_SOCKET && name == SO_KEEPALIVE) return WriteIntOpt(t->keepalive, val, len);
   if (level != IPPROTO_TCP) return 1;
   switch (name) {
     case TCP_CORK:

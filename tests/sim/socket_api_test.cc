@@ -68,7 +68,12 @@ TEST_F(SocketApiTest, BadArgumentsGiveLinuxErrors) {
   EXPECT_EQ(a.Bind(fd, reinterpret_cast<sockaddr*>(&bad), sizeof bad), -EADDRNOTAVAIL);
   EXPECT_EQ(a.Bind(fd, reinterpret_cast<sockaddr*>(&bad), 4), -EINVAL);
   int one = 1;
-  EXPECT_EQ(a.SetSockOpt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one), -ENOPROTOOPT);
+  EXPECT_EQ(a.SetSockOpt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one), -ENOPROTOOPT);
+  EXPECT_EQ(a.SetSockOpt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one), 0);
+  int on = 0;
+  socklen_t on_len = sizeof on;
+  EXPECT_EQ(a.GetSockOpt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &on_len), 0);
+  EXPECT_EQ(on, 1);
   EXPECT_EQ(a.Close(fd), 0);
   EXPECT_EQ(a.Close(fd), -EBADF);
   // The lowest free descriptor is reused, as POSIX requires.
