@@ -20,14 +20,14 @@ namespace ustack {
 struct InterfaceConfig {
   Ipv4Addr addr;
   Ipv4Addr netmask = Ipv4Addr::Of(255, 255, 255, 0);
-  Ipv4Addr broadcast;  // Any means derived from addr and netmask
-  Ipv4Addr gateway;    // Any means no default route
-  Duration arp_timeout = Duration::Seconds(60);      // a resolved entry's lifetime
-  Duration arp_retry = Duration::Seconds(1);         // between requests while unresolved
-  int arp_max_retries = 3;                           // then queued packets are dropped
+  Ipv4Addr broadcast;                            // Any means derived from addr and netmask
+  Ipv4Addr gateway;                              // Any means no default route
+  Duration arp_timeout = Duration::Seconds(60);  // a resolved entry's lifetime
+  Duration arp_retry = Duration::Seconds(1);     // between requests while unresolved
+  int arp_max_retries = 3;                       // then queued packets are dropped
   uint32_t arp_max_entries = 1024;
   uint32_t arp_queue_per_entry = 64;  // packets waiting for one neighbour (a burst of SYNs)
-  uint32_t reassembly_max_bytes = 4 * 1024 * 1024;   // all incomplete datagrams together
+  uint32_t reassembly_max_bytes = 4 * 1024 * 1024;      // all incomplete datagrams together
   Duration reassembly_timeout = Duration::Seconds(30);  // RFC 791 / RFC 1122 3.3.2
   uint8_t default_ttl = 64;
 };

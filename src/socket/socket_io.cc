@@ -64,19 +64,27 @@ int SocketApi::Drive(const std::function<bool()>& done, std::optional<Duration> 
   return 0;
 }
 
-ssize_t SocketApi::ReadV(int fd, const iovec* iov, int iovcnt) {
+namespace {
+
+// readv/writev as recvmsg/sendmsg with no address and no control data.
+msghdr MsgOf(const iovec* iov, int iovcnt) {
   msghdr msg{};
   msg.msg_iov = const_cast<iovec*>(iov);
   msg.msg_iovlen = static_cast<size_t>(std::max(iovcnt, 0));
+  return msg;
+}
+
+}  // namespace
+
+ssize_t SocketApi::ReadV(int fd, const iovec* iov, int iovcnt) {
   if (iovcnt < 0) return impl_->Get(fd) ? -EINVAL : -EBADF;
+  msghdr msg = MsgOf(iov, iovcnt);
   return RecvMsg(fd, &msg, 0);
 }
 
 ssize_t SocketApi::WriteV(int fd, const iovec* iov, int iovcnt) {
-  msghdr msg{};
-  msg.msg_iov = const_cast<iovec*>(iov);
-  msg.msg_iovlen = static_cast<size_t>(std::max(iovcnt, 0));
   if (iovcnt < 0) return impl_->Get(fd) ? -EINVAL : -EBADF;
+  const msghdr msg = MsgOf(iov, iovcnt);
   return SendMsg(fd, &msg, 0);
 }
 

@@ -164,8 +164,7 @@ void UdpLayer::Close(UdpSocket* s) {
   auto it = impl_->ports.find(s->local().port);
   if (it == impl_->ports.end()) return;
   auto& v = it->second;
-  v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& p) { return p.get() == s; }),
-          v.end());
+  v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& p) { return p.get() == s; }), v.end());
   if (v.empty()) impl_->ports.erase(it);
 }
 

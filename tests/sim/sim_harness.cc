@@ -21,10 +21,10 @@ TwoStacks::TwoStacks(rte_mempool* pool, uint64_t seed, const Impairment& imp)
   const MacAddr mac_a{{0x02, 0, 0, 0, 0, 0x0a}};
   const MacAddr mac_b{{0x02, 0, 0, 0, 0, 0x0b}};
   link_ = std::make_unique<SimLink>(pool, seed, imp, imp, mac_a, mac_b);
-  stack_a_ = std::make_unique<Stack>(link_->MakeEndpoint(Side::kA), ConfigFor(kAddrA, seed * 2 + 1),
-                                     now_);
-  stack_b_ = std::make_unique<Stack>(link_->MakeEndpoint(Side::kB), ConfigFor(kAddrB, seed * 2 + 2),
-                                     now_);
+  stack_a_ =
+      std::make_unique<Stack>(link_->MakeEndpoint(Side::kA), ConfigFor(kAddrA, seed * 2 + 1), now_);
+  stack_b_ =
+      std::make_unique<Stack>(link_->MakeEndpoint(Side::kB), ConfigFor(kAddrB, seed * 2 + 2), now_);
   api_a_ = std::make_unique<SocketApi>(*stack_a_);
   api_b_ = std::make_unique<SocketApi>(*stack_b_);
   // Calls made before the first RunUntil (connect, listen) must see the simulated clock too.
@@ -49,8 +49,8 @@ bool TwoStacks::RunUntil(const std::function<bool()>& step, Duration limit) {
     // Flush what the applications produced in this iteration.
     stack_a_->Poll(now_);
     stack_b_->Poll(now_);
-    Instant next = std::min({link_->NextDelivery(), stack_a_->NextDeadline(),
-                             stack_b_->NextDeadline()});
+    Instant next =
+        std::min({link_->NextDelivery(), stack_a_->NextDeadline(), stack_b_->NextDeadline()});
     if (work > 0) next = std::min(next, now_ + Duration::Micros(1));
     now_ = std::max(next, now_ + Duration::Nanos(1));
   }

@@ -260,8 +260,9 @@ std::string RunSeed(uint64_t seed) {
     st.stack_a().PrintCounters(stderr);
     std::fprintf(stderr, "stack B:\n");
     st.stack_b().PrintCounters(stderr);
-    return what + "stalled at t=" + std::to_string((st.now() - Instant()).millis()) + "ms: A sent " + std::to_string(a.sent) + "/" + std::to_string(a.to_send) +
-           " got " + std::to_string(a.received) + ", B sent " + std::to_string(b.sent) + "/" +
+    return what + "stalled at t=" + std::to_string((st.now() - Instant()).millis()) +
+           "ms: A sent " + std::to_string(a.sent) + "/" + std::to_string(a.to_send) + " got " +
+           std::to_string(a.received) + ", B sent " + std::to_string(b.sent) + "/" +
            std::to_string(b.to_send) + " got " + std::to_string(b.received);
   }
   if (plan.pattern != ClosePattern::kReset && (!a.io_done() || !b.io_done())) {

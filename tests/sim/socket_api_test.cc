@@ -26,9 +26,7 @@ class SocketApiTest : public ::testing::Test {
     s_ = std::make_unique<TwoStacks>(Pool(), 77, clean);
   }
   // Runs the simulation until `pred` holds (or 5 simulated seconds pass).
-  bool Until(const std::function<bool()>& pred) {
-    return s_->RunUntil(pred, Duration::Seconds(5));
-  }
+  bool Until(const std::function<bool()>& pred) { return s_->RunUntil(pred, Duration::Seconds(5)); }
   // Listens on B:port and returns the listening fd.
   int Listen(uint16_t port) {
     const int fd = s_->b().Socket(AF_INET, SOCK_STREAM, 0);

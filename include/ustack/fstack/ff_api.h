@@ -46,66 +46,66 @@ struct linux_sockaddr {
 
 struct timezone; /* declared by <sys/time.h> only under _DEFAULT_SOURCE */
 
-typedef int (*loop_func_t)(void *arg);
+typedef int (*loop_func_t)(void* arg);
 
 /* Starts the stack: argv as described in ff_config.h. 0 on success, -1 on failure (the reason
  * is logged on stderr). Call once per process. */
-int ff_init(int argc, char *const argv[]);
+int ff_init(int argc, char* const argv[]);
 /* Runs the poll loop, calling loop(arg) once per iteration, until ff_stop_run, SIGINT or
  * SIGTERM; then stops the stack and returns. */
-void ff_run(loop_func_t loop, void *arg);
+void ff_run(loop_func_t loop, void* arg);
 /* Makes ff_run return after the current iteration. */
 void ff_stop_run(void);
 
 int ff_socket(int domain, int type, int protocol);
-int ff_setsockopt(int s, int level, int optname, const void *optval, socklen_t optlen);
-int ff_getsockopt(int s, int level, int optname, void *optval, socklen_t *optlen);
+int ff_setsockopt(int s, int level, int optname, const void* optval, socklen_t optlen);
+int ff_getsockopt(int s, int level, int optname, void* optval, socklen_t* optlen);
 int ff_listen(int s, int backlog);
-int ff_bind(int s, const struct linux_sockaddr *addr, socklen_t addrlen);
-int ff_accept(int s, struct linux_sockaddr *addr, socklen_t *addrlen);
-int ff_accept4(int s, struct linux_sockaddr *addr, socklen_t *addrlen, int flags);
-int ff_connect(int s, const struct linux_sockaddr *name, socklen_t namelen);
+int ff_bind(int s, const struct linux_sockaddr* addr, socklen_t addrlen);
+int ff_accept(int s, struct linux_sockaddr* addr, socklen_t* addrlen);
+int ff_accept4(int s, struct linux_sockaddr* addr, socklen_t* addrlen, int flags);
+int ff_connect(int s, const struct linux_sockaddr* name, socklen_t namelen);
 int ff_close(int fd);
 int ff_shutdown(int s, int how);
-int ff_getpeername(int s, struct linux_sockaddr *name, socklen_t *namelen);
-int ff_getsockname(int s, struct linux_sockaddr *name, socklen_t *namelen);
+int ff_getpeername(int s, struct linux_sockaddr* name, socklen_t* namelen);
+int ff_getsockname(int s, struct linux_sockaddr* name, socklen_t* namelen);
 
-ssize_t ff_read(int d, void *buf, size_t nbytes);
-ssize_t ff_readv(int fd, const struct iovec *iov, int iovcnt);
-ssize_t ff_write(int fd, const void *buf, size_t nbytes);
-ssize_t ff_writev(int fd, const struct iovec *iov, int iovcnt);
-ssize_t ff_send(int s, const void *buf, size_t len, int flags);
-ssize_t ff_sendto(int s, const void *buf, size_t len, int flags, const struct linux_sockaddr *to,
+ssize_t ff_read(int d, void* buf, size_t nbytes);
+ssize_t ff_readv(int fd, const struct iovec* iov, int iovcnt);
+ssize_t ff_write(int fd, const void* buf, size_t nbytes);
+ssize_t ff_writev(int fd, const struct iovec* iov, int iovcnt);
+ssize_t ff_send(int s, const void* buf, size_t len, int flags);
+ssize_t ff_sendto(int s, const void* buf, size_t len, int flags, const struct linux_sockaddr* to,
                   socklen_t tolen);
-ssize_t ff_sendmsg(int s, const struct msghdr *msg, int flags);
-ssize_t ff_recv(int s, void *buf, size_t len, int flags);
-ssize_t ff_recvfrom(int s, void *buf, size_t len, int flags, struct linux_sockaddr *from,
-                    socklen_t *fromlen);
-ssize_t ff_recvmsg(int s, struct msghdr *msg, int flags);
+ssize_t ff_sendmsg(int s, const struct msghdr* msg, int flags);
+ssize_t ff_recv(int s, void* buf, size_t len, int flags);
+ssize_t ff_recvfrom(int s, void* buf, size_t len, int flags, struct linux_sockaddr* from,
+                    socklen_t* fromlen);
+ssize_t ff_recvmsg(int s, struct msghdr* msg, int flags);
 
 /* F_GETFL / F_SETFL (O_NONBLOCK), F_GETFD / F_SETFD, F_DUPFD. */
 int ff_fcntl(int fd, int cmd, ...);
 /* FIONBIO (int *), FIONREAD (int *), FIOCLEX, FIONCLEX; others fail with ENOTTY. */
 int ff_ioctl(int fd, unsigned long request, ...);
 
-int ff_select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
-              struct timeval *timeout);
+int ff_select(int nfds, fd_set* readfds, fd_set* writefds, fd_set* exceptfds,
+              struct timeval* timeout);
 int ff_poll(struct pollfd fds[], nfds_t nfds, int timeout);
 /* Not supported: -1 with EOPNOTSUPP. */
-int ff_socketpair(int domain, int type, int protocol, int *sv);
+int ff_socketpair(int domain, int type, int protocol, int* sv);
 int ff_dup(int oldfd);
 /* newfd must be at least 3: fds 0-2 are the process's, not the stack's (EBADF). */
 int ff_dup2(int oldfd, int newfd);
-int ff_gettimeofday(struct timeval *tv, struct timezone *tz);
+int ff_gettimeofday(struct timeval* tv, struct timezone* tz);
 
 int ff_kqueue(void);
-int ff_kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent *eventlist,
-              int nevents, const struct timespec *timeout);
+int ff_kevent(int kq, const struct kevent* changelist, int nchanges, struct kevent* eventlist,
+              int nevents, const struct timespec* timeout);
 /* Like ff_kevent, but hands each returned event to do_each(&eventlist, &event), which copies
  * it into the caller's own layout and advances *eventlist. */
-int ff_kevent_do_each(int kq, const struct kevent *changelist, int nchanges, void *eventlist,
-                      int nevents, const struct timespec *timeout,
-                      void (*do_each)(void **, struct kevent *));
+int ff_kevent_do_each(int kq, const struct kevent* changelist, int nchanges, void* eventlist,
+                      int nevents, const struct timespec* timeout,
+                      void (*do_each)(void**, struct kevent*));
 
 #ifdef __cplusplus
 }

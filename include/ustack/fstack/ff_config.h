@@ -17,13 +17,13 @@ enum ff_proc_type { FF_PROC_PRIMARY = 0, FF_PROC_SECONDARY = 1, FF_PROC_AUTO = 2
 
 /* What ff_init parsed; valid after it returned 0. */
 struct ff_config {
-  const char *filename;
+  const char* filename;
   enum ff_proc_type proc_type;
   int proc_id;
 };
 
 /* The parsed start-up options, or NULL before ff_init succeeded. */
-const struct ff_config *ff_get_config(void);
+const struct ff_config* ff_get_config(void);
 
 #ifdef __cplusplus
 }

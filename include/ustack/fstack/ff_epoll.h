@@ -12,9 +12,9 @@ extern "C" {
 
 /* size is ignored (it must be positive, as for epoll_create). */
 int ff_epoll_create(int size);
-int ff_epoll_ctl(int epfd, int op, int fd, struct epoll_event *event);
+int ff_epoll_ctl(int epfd, int op, int fd, struct epoll_event* event);
 /* timeout in ms: 0 returns at once, -1 waits for ever; a wait runs the stack's poll loop. */
-int ff_epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);
+int ff_epoll_wait(int epfd, struct epoll_event* events, int maxevents, int timeout);
 
 #ifdef __cplusplus
 }

@@ -11,18 +11,18 @@ extern "C" {
 #endif
 
 struct kevent {
-  uintptr_t ident;     /* fd for EVFILT_READ / EVFILT_WRITE, any id for timers and user events */
-  short filter;        /* EVFILT_* */
+  uintptr_t ident;      /* fd for EVFILT_READ / EVFILT_WRITE, any id for timers and user events */
+  short filter;         /* EVFILT_* */
   unsigned short flags; /* EV_* */
-  unsigned int fflags; /* filter-specific NOTE_* */
-  int64_t data;        /* READ: bytes readable (listener: accept queue length); WRITE: space */
-  void *udata;         /* returned as given */
+  unsigned int fflags;  /* filter-specific NOTE_* */
+  int64_t data;         /* READ: bytes readable (listener: accept queue length); WRITE: space */
+  void* udata;          /* returned as given */
   uint64_t ext[4];
 };
 
 #define EV_SET(kevp, a, b, c, d, e, f) \
   do {                                 \
-    struct kevent *ev_set_p_ = (kevp); \
+    struct kevent* ev_set_p_ = (kevp); \
     ev_set_p_->ident = (a);            \
     ev_set_p_->filter = (b);           \
     ev_set_p_->flags = (c);            \

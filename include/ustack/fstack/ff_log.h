@@ -35,16 +35,16 @@ extern "C" {
 #define FF_LOGTYPE_FSTACK_LIB FF_LOGTYPE_USER7
 
 /* Returns the number of characters written, 0 when filtered out, -1 on a bad argument. */
-int ff_log(uint32_t level, uint32_t logtype, const char *format, ...)
+int ff_log(uint32_t level, uint32_t logtype, const char* format, ...)
     __attribute__((format(printf, 3, 4)));
-int ff_vlog(uint32_t level, uint32_t logtype, const char *format, va_list ap)
+int ff_vlog(uint32_t level, uint32_t logtype, const char* format, va_list ap)
     __attribute__((format(printf, 3, 0)));
 /* The global level (default FF_LOG_INFO). */
 void ff_log_set_global_level(uint32_t level);
 /* The level of one type (default FF_LOG_DEBUG: the global level decides); -1 on a bad type. */
 int ff_log_set_level(uint32_t logtype, uint32_t level);
 /* Writes to this FILE * from now on (NULL: back to stderr); 0 on success. */
-int ff_log_reset_stream(void *f);
+int ff_log_reset_stream(void* f);
 /* Opens (appends to) the file named by the USTACK_LOG_FILE environment variable, when it is
  * set, and writes there; 0 on success or when none is named, -1 when it cannot be opened. */
 int ff_log_open_set(void);
