@@ -23,13 +23,7 @@ class CapiSimTest : public ::testing::Test {
     static PacketPool pool("capi_pool", 8191);  // test fixture state
     return pool.get();
   }
-  static sockaddr_in Addr(Ipv4Addr a, uint16_t port) {
-    sockaddr_in s{};
-    s.sin_family = AF_INET;
-    s.sin_addr.s_addr = htonl(a.v);
-    s.sin_port = htons(port);
-    return s;
-  }
+  static sockaddr_in Addr(Ipv4Addr a, uint16_t port) { return Sockaddr(a, port); }
   static const sockaddr* Sa(const sockaddr_in& s) { return reinterpret_cast<const sockaddr*>(&s); }
 
   void SetUp() override {
