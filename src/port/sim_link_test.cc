@@ -239,6 +239,25 @@ TEST_F(SimLinkTest, LossRateMatchesProbability) {
   EXPECT_EQ(link.stats(Side::kA).delivered, got.size());
 }
 
+TEST_F(SimLinkTest, LossBurstIsBoundedAndRateStaysNearProbability) {
+  Impairment imp;
+  imp.loss = 0.5;
+  imp.max_loss_burst = 3;
+  SimLink link(Pool(), 13, imp, Impairment{}, kMacA, kMacB);
+  const auto got = RunImpaired(link, kFrames);
+  // Frame ids are consecutive: a gap between delivered ids is a run of losses.
+  uint32_t next = 0;
+  uint32_t longest = 0;
+  for (const auto& d : got) {
+    const uint32_t id = IdOf(d.bytes);
+    longest = std::max(longest, id - next);
+    next = id + 1;
+  }
+  EXPECT_LE(longest, 3u);
+  EXPECT_GT(link.stats(Side::kA).lost, kFrames / 3);  // bounded runs still lose a lot
+  EXPECT_EQ(got.size(), kFrames - link.stats(Side::kA).lost);
+}
+
 TEST_F(SimLinkTest, DuplicationRateMatchesAndCopiesAreIdentical) {
   Impairment imp;
   imp.duplicate = 0.05;

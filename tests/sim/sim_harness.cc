@@ -2,6 +2,11 @@
 #include "sim_harness.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "port/pcapng_port.h"
 
 namespace ustack::sim {
 namespace {
@@ -14,6 +19,24 @@ StackConfig ConfigFor(Ipv4Addr addr, uint64_t seed) {
   return cfg;
 }
 
+// With USTACK_SIM_PCAP=PREFIX set, stack X's port is recorded in PREFIX-X.pcapng (for
+// replaying a failing seed in Wireshark or tshark).
+std::unique_ptr<Port> MaybeCapture(std::unique_ptr<Port> port, const char* side) {
+  const char* prefix = std::getenv("USTACK_SIM_PCAP");
+  if (prefix == nullptr || *prefix == '\0') return port;
+  const std::string path = std::string(prefix) + "-" + side + ".pcapng";
+  std::string error;
+  PcapngOptions opts;
+  opts.snaplen = 128;  // headers are what a replay needs
+  auto wrapped = PcapngPort::Wrap(std::move(port), path, opts, int64_t{0}, &error);
+  if (!wrapped) {
+    std::fprintf(stderr, "USTACK_SIM_PCAP: %s\n", error.c_str());
+    std::abort();
+  }
+  std::fprintf(stderr, "capturing stack %s in %s\n", side, path.c_str());
+  return wrapped;
+}
+
 }  // namespace
 
 TwoStacks::TwoStacks(rte_mempool* pool, uint64_t seed, const Impairment& imp)
@@ -21,10 +44,10 @@ TwoStacks::TwoStacks(rte_mempool* pool, uint64_t seed, const Impairment& imp)
   const MacAddr mac_a{{0x02, 0, 0, 0, 0, 0x0a}};
   const MacAddr mac_b{{0x02, 0, 0, 0, 0, 0x0b}};
   link_ = std::make_unique<SimLink>(pool, seed, imp, imp, mac_a, mac_b);
-  stack_a_ =
-      std::make_unique<Stack>(link_->MakeEndpoint(Side::kA), ConfigFor(kAddrA, seed * 2 + 1), now_);
-  stack_b_ =
-      std::make_unique<Stack>(link_->MakeEndpoint(Side::kB), ConfigFor(kAddrB, seed * 2 + 2), now_);
+  stack_a_ = std::make_unique<Stack>(MaybeCapture(link_->MakeEndpoint(Side::kA), "a"),
+                                     ConfigFor(kAddrA, seed * 2 + 1), now_);
+  stack_b_ = std::make_unique<Stack>(MaybeCapture(link_->MakeEndpoint(Side::kB), "b"),
+                                     ConfigFor(kAddrB, seed * 2 + 2), now_);
   api_a_ = std::make_unique<SocketApi>(*stack_a_);
   api_b_ = std::make_unique<SocketApi>(*stack_b_);
   // Calls made before the first RunUntil (connect, listen) must see the simulated clock too.
