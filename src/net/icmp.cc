@@ -1,12 +1,15 @@
-// ICMPv4 in the network layer (RFC 792, RFC 1122 3.2.2): echo replies and the destination
-// unreachable errors generated for undeliverable datagrams. Other messages are counted and
-// dropped for now.
+// ICMPv4 in the network layer (RFC 792, RFC 1122 3.2.2): echo replies, the destination
+// unreachable errors generated for undeliverable datagrams, and received errors handed to
+// the transport that sent the quoted datagram (RFC 1122 3.2.2.1, RFC 1191). Other messages
+// are counted and dropped.
+#include <algorithm>
 #include <utility>
 
 #include "base/byte_order.h"
 #include "base/checksum.h"
 #include "net/interface_impl.h"
 #include "wire/icmp.h"
+#include "wire/ipv4.h"
 
 namespace ustack {
 
@@ -22,8 +25,20 @@ void NetInterface::Impl::IcmpInput(Packet pkt, const Ipv4Info& info, Instant now
     ++counters.drop_icmp_malformed;
     return;
   }
+  const uint8_t type = pkt.head()[0];
+  if (IcmpIsError(type)) {
+    // The quote (IP header and 8 bytes) is all we read; errors are small anyway.
+    const uint32_t need = std::min<uint32_t>(len, kIcmpHeaderLen + kIpv4MaxHeaderLen + 8);
+    auto v = pkt.MakeContiguous(need) ? IcmpView::Parse(pkt.head().first(need)) : std::nullopt;
+    if (!v) {
+      ++counters.drop_icmp_malformed;
+      return;
+    }
+    IcmpErrorInput(*v, info, now);
+    return;
+  }
   auto v = IcmpView::Parse(pkt.head());
-  if (!v || v->type() != kIcmpEchoRequest) return;  // counted in icmp_in; nothing else yet
+  if (!v || type != kIcmpEchoRequest) return;  // counted in icmp_in
   // RFC 1122 3.2.2.6: an echo request to a broadcast address MAY be silently discarded.
   if (info.dst_broadcast) return;
   // RFC 792 / RFC 1122 3.2.2.6: the reply carries the request's identifier, sequence number
@@ -41,6 +56,38 @@ void NetInterface::Impl::IcmpInput(Packet pkt, const Ipv4Info& info, Instant now
   if (SendIpv4(std::move(pkt), info.dst, info.src, kIpProtoIcmp, opts, now)) {
     ++counters.icmp_echo_replies;
   }
+}
+
+// RFC 1122 3.2.2: an error quotes the offending datagram's IP header and at least 8 bytes of
+// its data; it goes to the transport that sent it, which checks it against its own state.
+void NetInterface::Impl::IcmpErrorInput(const IcmpView& icmp, const Ipv4Info& info, Instant now) {
+  ++counters.icmp_errors_in;
+  // RFC 1122 3.2.2: errors about errors, or sent to a broadcast, are not believed.
+  auto quoted = Ipv4View::ParseHeader(icmp.data());
+  if (info.dst_broadcast || !quoted || icmp.data().size() < quoted->header_len() + 8 ||
+      quoted->frag_offset() != 0 || quoted->src() != cfg.addr) {
+    ++counters.drop_icmp_error_quote;
+    return;
+  }
+  TransportHandler* handler = transports[quoted->protocol()];
+  if (handler == nullptr) return;
+  IcmpErrorInfo err;
+  err.type = icmp.type();
+  err.code = icmp.code();
+  if (err.type == kIcmpDestUnreachable && err.code == kIcmpCodeFragNeeded) {
+    err.next_hop_mtu = icmp.next_hop_mtu();
+  }
+  err.src = quoted->src();
+  err.dst = quoted->dst();
+  err.total_length = quoted->total_length();
+  err.transport = icmp.data().subspan(quoted->header_len());
+  handler->OnIcmpError(err, now);
+}
+
+uint16_t NetInterface::Impl::ReducePathMtu(Ipv4Addr dst, uint16_t mtu, Instant now) {
+  ++counters.pmtu_reductions;
+  const uint16_t path = pmtu.Reduce(dst, mtu, port.mtu(), now);
+  return static_cast<uint16_t>(path - kIpv4MinHeaderLen);
 }
 
 void NetInterface::Impl::SendIcmpError(uint8_t type, uint8_t code, const IcmpQuote& quote,

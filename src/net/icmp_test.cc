@@ -87,6 +87,70 @@ TEST_F(IcmpTest, BroadcastEchoIsIgnored) {
   EXPECT_TRUE(Sent().empty());
 }
 
+// The IP header and first 8 bytes of a datagram we sent to `dst` with `protocol`.
+Bytes OurDatagramQuote(uint8_t protocol, Ipv4Addr src = kOurIp, Ipv4Addr dst = kPeerIp) {
+  Ipv4Repr r;
+  r.src = src;
+  r.dst = dst;
+  r.protocol = protocol;
+  r.dont_fragment = true;
+  return Ipv4Datagram(r, Pattern(8, 5));
+}
+
+Bytes Unreachable(uint8_t code, const Bytes& quote, uint16_t mtu = 0) {
+  Bytes m(kIcmpHeaderLen + quote.size());
+  IcmpRepr::DestUnreachable(code, quote, mtu).Emit(m);
+  return m;
+}
+
+// RFC 1122 3.2.2.1: an error reaches the transport that sent the quoted datagram, with the
+// next-hop MTU of a "fragmentation needed" (RFC 1191 4).
+TEST_F(IcmpTest, ErrorsAreHandedToTheQuotedTransport) {
+  RecordingHandler tcp;
+  net_->RegisterTransport(kIpProtoTcp, &tcp);
+  const Bytes quote = OurDatagramQuote(kIpProtoTcp);
+  ReceiveIp(Ipv4Datagram(IpFromPeer(kIpProtoIcmp), Unreachable(kIcmpCodeFragNeeded, quote, 1280)));
+  ASSERT_EQ(tcp.errors.size(), 1u);
+  const IcmpErrorInfo& e = tcp.errors[0];
+  EXPECT_EQ(e.type, kIcmpDestUnreachable);
+  EXPECT_EQ(e.code, kIcmpCodeFragNeeded);
+  EXPECT_EQ(e.next_hop_mtu, 1280);
+  EXPECT_EQ(e.src, kOurIp);
+  EXPECT_EQ(e.dst, kPeerIp);
+  EXPECT_EQ(e.total_length, 28);
+  EXPECT_EQ(tcp.error_quotes[0], Pattern(8, 5));
+  EXPECT_EQ(C().icmp_errors_in, 1u);
+  EXPECT_TRUE(Sent().empty());  // RFC 1122 3.2.2: never an error about an error
+}
+
+TEST_F(IcmpTest, ErrorsWithBadQuotesAreDropped) {
+  RecordingHandler tcp;
+  net_->RegisterTransport(kIpProtoTcp, &tcp);
+  Bytes truncated = OurDatagramQuote(kIpProtoTcp);
+  truncated.resize(20 + 4);  // fewer than the 8 data bytes RFC 792 promises
+  ReceiveIp(Ipv4Datagram(IpFromPeer(kIpProtoIcmp), Unreachable(kIcmpCodeFragNeeded, truncated)));
+  // Not a datagram of ours: someone else's source address.
+  const Bytes foreign = OurDatagramQuote(kIpProtoTcp, kFarIp, kPeerIp);
+  ReceiveIp(Ipv4Datagram(IpFromPeer(kIpProtoIcmp), Unreachable(kIcmpCodeFragNeeded, foreign)));
+  ReceiveIp(Ipv4Datagram(IpFromPeer(kIpProtoIcmp), Unreachable(kIcmpCodeFragNeeded, Bytes{1, 2})));
+  EXPECT_TRUE(tcp.errors.empty());
+  EXPECT_EQ(C().drop_icmp_error_quote, 3u);
+}
+
+// RFC 1191 3: the interface keeps the lowered path MTU per destination and sizes
+// transport segments to it until the estimate ages out (RFC 1191 6.3).
+TEST_F(IcmpTest, PathMtuIsKeptPerDestinationAndAgesOut) {
+  EXPECT_EQ(net_->MaxTransportSize(kPeerIp), 1480);
+  EXPECT_EQ(net_->ReducePathMtu(kPeerIp, 1200, now_), 1180);
+  EXPECT_EQ(net_->MaxTransportSize(kPeerIp), 1180);
+  EXPECT_EQ(net_->MaxTransportSize(kFarIp), 1480);
+  EXPECT_EQ(net_->ReducePathMtu(kPeerIp, 1400, now_), 1180);  // never raised by ICMP
+  EXPECT_EQ(C().pmtu_reductions, 2u);
+  Advance(cfg_.pmtu_timeout + Duration::Seconds(1));
+  LearnPeer();  // any input moves the interface's clock
+  EXPECT_EQ(net_->MaxTransportSize(kPeerIp), 1480);
+}
+
 TEST_F(IcmpTest, OtherTypesAreCountedAndNeverAnswered) {
   Bytes unreach(8 + 28);
   IcmpRepr::DestUnreachable(kIcmpCodePortUnreachable, Pattern(28)).Emit(unreach);

@@ -30,9 +30,12 @@ NetInterface::Impl::Impl(Port& p, TimerWheel& t, const InterfaceConfig& c, Insta
       // Vary the starting identification across restarts (no randomness source here).
       next_ident(static_cast<uint16_t>(now.nanos() >> 10)),
       arp(t, cfg, counters, *this),
-      reassembler(t, cfg, counters) {}
+      reassembler(t, cfg, counters),
+      pmtu(cfg.pmtu_timeout, cfg.pmtu_max_entries),
+      last_now(now) {}
 
 void NetInterface::Impl::Input(Packet frame, Instant now) {
+  last_now = now;
   ++counters.rx_frames;
   counters.rx_bytes += frame.length();
   if (!frame.MakeContiguous(kEthernetHeaderLen)) {
@@ -190,9 +193,12 @@ bool NetInterface::SendIpv4(Packet l4, Ipv4Addr src, Ipv4Addr dst, uint8_t proto
 }
 
 uint16_t NetInterface::MaxTransportSize(Ipv4Addr dst) const {
-  (void)dst;
-  const uint16_t mtu = impl_->port.mtu();
+  const uint16_t mtu = impl_->pmtu.Get(dst, impl_->port.mtu(), impl_->last_now);
   return mtu > kIpv4MinHeaderLen ? static_cast<uint16_t>(mtu - kIpv4MinHeaderLen) : 0;
+}
+
+uint16_t NetInterface::ReducePathMtu(Ipv4Addr dst, uint16_t mtu, Instant now) {
+  return impl_->ReducePathMtu(dst, mtu, now);
 }
 
 Ipv4Addr NetInterface::SourceFor(Ipv4Addr dst) const {

@@ -1,8 +1,9 @@
 // NetInterface: the network layer of one port. Ethernet demux, ARP (cache with aging,
 // gratuitous ARP, bounded queue of packets awaiting resolution), IPv4 in and out (connected
 // subnet, default gateway, TTL, header checksum, fragment reassembly with limits) and ICMP
-// (echo reply, port unreachable). Transports register by protocol number and send through
-// the IpOutput interface. Frames out are batched and flushed once per poll iteration.
+// (echo reply, port unreachable, errors passed to transports, path MTU per RFC 1191). Transports
+// register by protocol number and send through the IpOutput interface. Frames out are batched and
+// flushed once per poll iteration.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,8 @@ struct InterfaceConfig {
   uint32_t reassembly_max_bytes = 4 * 1024 * 1024;      // all incomplete datagrams together
   Duration reassembly_timeout = Duration::Seconds(30);  // RFC 791 / RFC 1122 3.3.2
   uint8_t default_ttl = 64;
+  Duration pmtu_timeout = Duration::Seconds(600);  // RFC 1191 6.3: retry a larger MTU
+  uint32_t pmtu_max_entries = 4096;
 };
 
 struct NetCounters {
@@ -65,7 +68,10 @@ struct NetCounters {
   uint64_t icmp_echo_replies = 0;
   uint64_t icmp_unreachable_out = 0;
   uint64_t drop_icmp_malformed = 0;
-  uint64_t drop_tx_full = 0;  // device refused frames
+  uint64_t icmp_errors_in = 0;         // errors about datagrams we sent
+  uint64_t drop_icmp_error_quote = 0;  // quote truncated, not ours, or about a fragment
+  uint64_t pmtu_reductions = 0;        // path MTU lowered after a transport's check
+  uint64_t drop_tx_full = 0;           // device refused frames
 };
 
 class NetInterface : public IpOutput {
@@ -88,6 +94,7 @@ class NetInterface : public IpOutput {
   bool SendIpv4(Packet l4, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
                 const Ipv4SendOptions& opts, Instant now) override;
   uint16_t MaxTransportSize(Ipv4Addr dst) const override;
+  uint16_t ReducePathMtu(Ipv4Addr dst, uint16_t mtu, Instant now) override;
   Ipv4Addr SourceFor(Ipv4Addr dst) const override;
   bool IsLocal(Ipv4Addr addr) const override;
   rte_mempool* tx_pool() const override { return port_.pool(); }

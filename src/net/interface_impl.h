@@ -16,9 +16,11 @@
 #include "net/arp_cache.h"
 #include "net/interface.h"
 #include "net/ip_output.h"
+#include "net/pmtu_cache.h"
 #include "net/reassembly.h"
 #include "port/port.h"
 #include "wire/arp.h"
+#include "wire/icmp.h"
 #include "wire/ipv4.h"
 
 namespace ustack {
@@ -74,6 +76,8 @@ struct NetInterface::Impl final : ArpCacheOwner {
   // icmp.cc
   void IcmpInput(Packet pkt, const Ipv4Info& info, Instant now);
   void SendIcmpError(uint8_t type, uint8_t code, const IcmpQuote& quote, Ipv4Addr to, Instant now);
+  void IcmpErrorInput(const IcmpView& icmp, const Ipv4Info& info, Instant now);
+  uint16_t ReducePathMtu(Ipv4Addr dst, uint16_t mtu, Instant now);
 
   Packet AllocTx() { return Packet::Alloc(port.pool()); }
   bool IsOurBroadcast(Ipv4Addr a) const { return a.IsBroadcast() || a == cfg.broadcast; }
@@ -87,6 +91,8 @@ struct NetInterface::Impl final : ArpCacheOwner {
   std::array<TransportHandler*, 256> transports{};
   ArpCache arp;
   Reassembler reassembler;
+  PmtuCache pmtu;
+  Instant last_now;  // the clock of the latest Input/FlushTx, for the PMTU cache's age
   std::array<Packet, kTxBatch> tx;
   size_t tx_count = 0;
 };

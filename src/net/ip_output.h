@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "base/addr.h"
 #include "base/time.h"
@@ -31,6 +32,18 @@ struct Ipv4SendOptions {
   bool dont_fragment = true;
 };
 
+// An ICMP error about a datagram this host sent (RFC 792, RFC 1122 3.2.2), as the network
+// layer hands it to the transport that sent the datagram.
+struct IcmpErrorInfo {
+  uint8_t type = 0;
+  uint8_t code = 0;
+  uint16_t next_hop_mtu = 0;  // destination unreachable code 4 (RFC 1191 4); 0 if not given
+  Ipv4Addr src;               // of the quoted (our) datagram
+  Ipv4Addr dst;
+  uint16_t total_length = 0;           // of the quoted datagram
+  std::span<const uint8_t> transport;  // at least its first 8 bytes (ports, sequence)
+};
+
 class IpOutput {
  public:
   // An empty packet with headroom for every lower header; invalid when buffers run out.
@@ -42,6 +55,13 @@ class IpOutput {
                         const Ipv4SendOptions& opts, Instant now) = 0;
   // The largest transport segment (header included) that fits the path to dst unfragmented.
   virtual uint16_t MaxTransportSize(Ipv4Addr dst) const = 0;
+  // A transport validated an ICMP "fragmentation needed" (RFC 1191, RFC 5927): lower the path
+  // MTU estimate towards dst. Returns the transport size that fits the path now.
+  virtual uint16_t ReducePathMtu(Ipv4Addr dst, uint16_t mtu, Instant now) {
+    (void)mtu;
+    (void)now;
+    return MaxTransportSize(dst);
+  }
   // The address this host uses as source towards dst.
   virtual Ipv4Addr SourceFor(Ipv4Addr dst) const = 0;
   // True when addr is one of this host's unicast addresses.
@@ -65,6 +85,11 @@ enum class Delivery {
 class TransportHandler {
  public:
   virtual Delivery OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now) = 0;
+  // An ICMP error quoting a datagram of this protocol that we sent. Ignored by default.
+  virtual void OnIcmpError(const IcmpErrorInfo& err, Instant now) {
+    (void)err;
+    (void)now;
+  }
 
  protected:
   virtual ~TransportHandler() = default;

@@ -58,6 +58,7 @@ bool NetInterface::Impl::Route(Ipv4Addr dst, NextHop* hop) const {
 
 bool NetInterface::Impl::SendIpv4(Packet l4, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
                                   const Ipv4SendOptions& opts, Instant now) {
+  last_now = now;
   if (!l4) {
     ++counters.drop_ip_no_buffer;
     return false;

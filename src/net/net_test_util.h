@@ -66,9 +66,15 @@ class RecordingHandler final : public TransportHandler {
     infos.push_back(ip);
     return verdict;
   }
+  void OnIcmpError(const IcmpErrorInfo& err, Instant) override {
+    errors.push_back(err);
+    error_quotes.emplace_back(err.transport.begin(), err.transport.end());
+  }
   Delivery verdict = Delivery::kConsumed;
   std::vector<Bytes> payloads;
   std::vector<Ipv4Info> infos;
+  std::vector<IcmpErrorInfo> errors;  // `transport` spans point into error_quotes
+  std::vector<Bytes> error_quotes;
 };
 
 inline Bytes EthFrame(const MacAddr& dst, const MacAddr& src, uint16_t type, const Bytes& body) {

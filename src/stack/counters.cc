@@ -51,6 +51,9 @@ void PrintNet(FILE* out, const NetCounters& c, bool all) {
              {"icmp_echo_replies", c.icmp_echo_replies},
              {"icmp_unreachable_out", c.icmp_unreachable_out},
              {"drop_icmp_malformed", c.drop_icmp_malformed},
+             {"icmp_errors_in", c.icmp_errors_in},
+             {"drop_icmp_error_quote", c.drop_icmp_error_quote},
+             {"pmtu_reductions", c.pmtu_reductions},
              {"drop_tx_full", c.drop_tx_full}},
             all);
 }
@@ -91,7 +94,11 @@ void PrintTcp(FILE* out, const TcpCounters& c, bool all) {
              {"ecn_reductions", c.ecn_reductions},
              {"cookies_sent", c.cookies_sent},
              {"cookies_validated", c.cookies_validated},
-             {"cookies_failed", c.cookies_failed}},
+             {"cookies_failed", c.cookies_failed},
+             {"icmp_errors_in", c.icmp_errors_in},
+             {"drop_icmp_out_of_window", c.drop_icmp_out_of_window},
+             {"drop_icmp_no_connection", c.drop_icmp_no_connection},
+             {"pmtu_updates", c.pmtu_updates}},
             all);
 }
 

@@ -7,6 +7,7 @@
 //   recovery.cc    fast retransmit, NewReno, SACK recovery, PRR, Eifel undo
 //   timers.cc      retransmission (RFC 6298), persist, delayed ACK, TIME-WAIT, keepalive
 //   info.cc        TCP_INFO and socket-option setters
+//   icmp_errors.cc ICMP errors: path MTU (RFC 1191, RFC 5927), hard and soft errors
 // Ownership: the TcpEngine owns every Connection. The socket layer holds a pointer while
 // user_holds() (from Connect/Accept until Close/Abort); the engine frees the object once it
 // is CLOSED and not held (TIME-WAIT expiry, LAST-ACK completion, reset, abort).
@@ -100,7 +101,9 @@ class Connection final : public TcpConnection {
   // LISTEN -> ESTABLISHED on the ACK that returns a valid SYN cookie (RFC 4987 3.6).
   void CookieOpen(const Segment& ack, uint16_t mss, bool ts, const CookieOptions& o, Instant now);
   void OnSegment(Segment& seg, Instant now);  // input.cc
-  void Output(Instant now);                   // output.cc
+  // An ICMP error quoting one of our segments, `seq` its sequence number (icmp_errors.cc).
+  void OnIcmpError(const IcmpErrorInfo& err, Seq32 seq, Instant now);
+  void Output(Instant now);  // output.cc
   // Sends RST (when synchronized) and tears down at once; used by Abort and CloseListener.
   void ResetAndClose(Instant now);
 
@@ -171,6 +174,9 @@ class Connection final : public TcpConnection {
   // RFC 5961 3.2 / 4.2 / 5.2: a rate-limited challenge ACK.
   void SendChallengeAck(Instant now);
   void OnUnexpectedSyn(Instant now);
+
+  // --- icmp_errors.cc.
+  void OnPathMtu(const IcmpErrorInfo& err, Instant now);
 
   // --- options.cc.
   void ApplySynOptions(const Segment& seg, Instant now);
@@ -264,6 +270,7 @@ class Connection final : public TcpConnection {
   bool user_holds_ = false;
   bool retired_ = false;
   int pending_error_ = 0;
+  int soft_error_ = 0;  // from an ICMP error; reported instead of ETIMEDOUT on a timeout
 
   // ACK coalescing (RFC 9293 3.8.6.3, RFC 1122 4.2.3.2).
   bool ack_pending_ = false;  // received data not yet acknowledged

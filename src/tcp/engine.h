@@ -32,6 +32,7 @@ class TcpEngine {
 
   // TcpLayer's API.
   Delivery OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now);
+  void OnIcmpError(const IcmpErrorInfo& err, Instant now);  // icmp_errors.cc
   Result<TcpListener*> Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink);
   Result<TcpConnection*> Connect(Ipv4Addr local, uint16_t local_port, Ipv4Addr remote,
                                  uint16_t remote_port, EventSink* sink, Instant now);

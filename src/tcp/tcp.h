@@ -102,6 +102,10 @@ struct TcpCounters {
   uint64_t cookies_sent = 0;
   uint64_t cookies_validated = 0;
   uint64_t cookies_failed = 0;
+  uint64_t icmp_errors_in = 0;           // ICMP errors accepted for a connection
+  uint64_t drop_icmp_out_of_window = 0;  // RFC 5927: quoted sequence not in flight, or bogus
+  uint64_t drop_icmp_no_connection = 0;
+  uint64_t pmtu_updates = 0;  // RFC 1191: MSS lowered after "fragmentation needed"
 };
 
 class TcpConnection;
@@ -116,6 +120,7 @@ class TcpLayer : public TransportHandler {
 
   // Network-layer input (TransportHandler).
   Delivery OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now) override;
+  void OnIcmpError(const IcmpErrorInfo& err, Instant now) override;
 
   // Passive open. addr may be Any. EADDRINUSE when taken.
   Result<TcpListener*> Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink);

@@ -19,6 +19,10 @@ Delivery TcpLayer::OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now) {
   return impl_->engine.OnIpv4(pkt, ip, now);
 }
 
+void TcpLayer::OnIcmpError(const IcmpErrorInfo& err, Instant now) {
+  impl_->engine.OnIcmpError(err, now);
+}
+
 Result<TcpListener*> TcpLayer::Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink) {
   return impl_->engine.Listen(addr, port, backlog, sink);
 }

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -63,6 +64,10 @@ class TestIp final : public IpOutput {
     return true;
   }
   uint16_t MaxTransportSize(Ipv4Addr) const override { return static_cast<uint16_t>(mtu - 20); }
+  uint16_t ReducePathMtu(Ipv4Addr, uint16_t m, Instant) override {
+    mtu = std::min<int>(mtu, m);
+    return static_cast<uint16_t>(mtu - 20);
+  }
   Ipv4Addr SourceFor(Ipv4Addr) const override { return addr_; }
   bool IsLocal(Ipv4Addr a) const override { return a == addr_; }
 

@@ -75,7 +75,7 @@ void Connection::OnRetransmitTimeout(Instant now) {
   if (++retries_ > (syn ? cfg.syn_retries : cfg.max_retries) || UserTimedOut(now)) {
     if (UserTimedOut(now)) ++engine_.stats().user_timeouts;
     ++engine_.stats().connections_aborted;
-    EnterClosed(ETIMEDOUT);
+    EnterClosed(soft_error_ != 0 ? soft_error_ : ETIMEDOUT);  // RFC 1122 4.2.3.9
     return;
   }
   rtt_.Backoff();                            // RFC 6298 5.5
