@@ -98,7 +98,9 @@ void PrintTcp(FILE* out, const TcpCounters& c, bool all) {
              {"icmp_errors_in", c.icmp_errors_in},
              {"drop_icmp_out_of_window", c.drop_icmp_out_of_window},
              {"drop_icmp_no_connection", c.drop_icmp_no_connection},
-             {"pmtu_updates", c.pmtu_updates}},
+             {"pmtu_updates", c.pmtu_updates},
+             {"tlp_probes", c.tlp_probes},
+             {"tlp_recoveries", c.tlp_recoveries}},
             all);
 }
 

@@ -7,6 +7,7 @@
 //   recovery.cc    fast retransmit, NewReno, SACK recovery, PRR, Eifel undo
 //   timers.cc      retransmission (RFC 6298), persist, delayed ACK, TIME-WAIT, keepalive
 //   info.cc        TCP_INFO and socket-option setters
+//   tlp.cc         tail loss probe (RFC 8985 7)
 //   icmp_errors.cc ICMP errors: path MTU (RFC 1191, RFC 5927), hard and soft errors
 // Ownership: the TcpEngine owns every Connection. The socket layer holds a pointer while
 // user_holds() (from Connect/Accept until Close/Abort); the engine frees the object once it
@@ -59,7 +60,7 @@ struct Segment {
 uint8_t WindowShiftFor(uint32_t buffer);
 
 // What the shared per-connection timer is currently doing.
-enum class TimerKind : uint8_t { kNone, kRetransmit, kPersist, kTimeWait, kFinWait2 };
+enum class TimerKind : uint8_t { kNone, kRetransmit, kLossProbe, kPersist, kTimeWait, kFinWait2 };
 
 // Which listener list a passive connection is on.
 enum class ListenQueue : uint8_t { kNone, kHalfOpen, kAccept };
@@ -175,6 +176,14 @@ class Connection final : public TcpConnection {
   void SendChallengeAck(Instant now);
   void OnUnexpectedSyn(Instant now);
 
+  // --- tlp.cc: tail loss probe (RFC 8985 7).
+  bool TlpEligible() const;
+  Duration ProbeTimeout() const;
+  void ArmSendTimer(Instant now);  // the PTO when a probe may go, else the RTO
+  void OnLossProbe(Instant now);
+  bool RetransmitLast(Instant now);
+  void TlpOnAck(const Segment& seg, bool advanced, bool dsack, Instant now);
+
   // --- icmp_errors.cc.
   void OnPathMtu(const IcmpErrorInfo& err, Instant now);
 
@@ -197,7 +206,7 @@ class Connection final : public TcpConnection {
   bool IsDupAck(const Segment& seg, uint32_t sacked_new) const;
   uint32_t PipeEstimate() const;
   void OnAckRecovery(uint32_t acked, uint32_t sacked_new, bool dup, Instant now);
-  void EnterRecovery(Instant now);
+  void EnterRecovery(uint32_t delivered, Instant now);
   void ExitRecovery();
   uint32_t RetransmitHole(Instant now);
   void RecoveryOutput(Instant now);
@@ -328,6 +337,10 @@ class Connection final : public TcpConnection {
   uint32_t undo_tsval_ = 0;
   Seq32 undo_una_;
   uint32_t total_retrans_ = 0;
+  // Tail loss probe (RFC 8985 7.4): TLP.end_seq and TLP.is_retrans of the probe in flight.
+  bool tlp_in_flight_ = false;
+  bool tlp_retrans_ = false;
+  Seq32 tlp_end_;
 
   // Keepalive, user timeout, linger, cork; times for TCP_INFO.
   Timer keepalive_timer_;

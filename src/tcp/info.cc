@@ -55,9 +55,9 @@ void Connection::GetInfo(struct tcp_info* out, Instant now) const {
   out->tcpi_retransmits = static_cast<uint8_t>(std::min(retries_, 255));
   out->tcpi_probes = static_cast<uint8_t>(std::min(std::max(probes_unanswered_, ka_probes_), 255));
   out->tcpi_backoff = static_cast<uint8_t>(rtt_.backoff_shift());
-  // TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2, TCPI_OPT_WSCALE 4.
-  out->tcpi_options =
-      static_cast<uint8_t>((ts_ok_ ? 1 : 0) | (sack_ok_ ? 2 : 0) | (ws_ok_ ? 4 : 0));
+  // TCPI_OPT_TIMESTAMPS 1, TCPI_OPT_SACK 2, TCPI_OPT_WSCALE 4, TCPI_OPT_ECN 8.
+  out->tcpi_options = static_cast<uint8_t>((ts_ok_ ? 1 : 0) | (sack_ok_ ? 2 : 0) |
+                                           (ws_ok_ ? 4 : 0) | (ecn_ok_ ? 8 : 0));
   out->tcpi_snd_wscale = snd_wscale_ & 0xf;
   out->tcpi_rcv_wscale = RcvShift() & 0xf;
   out->tcpi_rto = Us(rtt_.rto());

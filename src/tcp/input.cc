@@ -263,8 +263,8 @@ void Connection::ProcessAck(const Segment& seg, Instant now) {
   last_ack_recv_ = now;
   // RFC 2018 / RFC 6675: fold SACK blocks into the scoreboard before judging the ACK.
   uint32_t sacked_new = 0;
+  bool dsack = false;
   if (sack_ok_ && seg.options.sack_count > 0) {
-    bool dsack = false;
     sacked_new =
         sack_board_.Update(seg.options, seg.ack, SeqMax(snd_una_, seg.ack), snd_max_, &dsack);
     if (dsack) ++engine_.stats().dsacks_in;
@@ -294,17 +294,19 @@ void Connection::ProcessAck(const Segment& seg, Instant now) {
     if (!in_recovery_) cc_->OnAck(data, in_flight, now);
     retries_ = 0;
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it.
-    if (timer_kind_ == TimerKind::kRetransmit || timer_kind_ == TimerKind::kNone) {
+    if (timer_kind_ == TimerKind::kRetransmit || timer_kind_ == TimerKind::kLossProbe ||
+        timer_kind_ == TimerKind::kNone) {
       if (snd_una_ == snd_max_) {
-        StopTimer(TimerKind::kRetransmit);
+        StopTimer(timer_kind_);
       } else {
-        ArmTimer(TimerKind::kRetransmit, rtt_.rto(), now);
+        ArmSendTimer(now);  // RFC 8985 7.2: or the probe timeout
       }
     }
     if (data > 0) Notify();  // send buffer space freed
     engine_.ScheduleFlush(this);
   }
   UpdateSendWindow(seg);
+  TlpOnAck(seg, acked > 0, dsack, now);
   if (SynAcked()) OnAckRecovery(acked, sacked_new, dup, now);
 }
 

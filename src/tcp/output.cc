@@ -198,7 +198,10 @@ bool Connection::SendSegment(Seq32 seq, uint8_t flags, uint32_t data_off, uint32
     }
     if (seq == snd_nxt_) snd_nxt_ = end;
     if (end > snd_max_) snd_max_ = end;
-    if (!main_timer_.armed()) ArmTimer(TimerKind::kRetransmit, rtt_.rto(), now);
+    // RFC 8985 7.2: new data moves the probe timeout along (the RTO stays put).
+    if (!main_timer_.armed() || (new_data && timer_kind_ == TimerKind::kLossProbe)) {
+      ArmSendTimer(now);
+    }
   }
   if (flags & kTcpAck) AckSent();
   return true;
@@ -264,7 +267,7 @@ void Connection::EnsureTimer(Instant now) {
   if (snd_nxt_ == snd_una_ && unsent) {
     ArmTimer(TimerKind::kPersist, PersistInterval(), now);
   } else if (snd_max_ > snd_una_) {
-    ArmTimer(TimerKind::kRetransmit, rtt_.rto(), now);
+    ArmSendTimer(now);
   }
 }
 

@@ -44,7 +44,8 @@ void Connection::OnAckRecovery(uint32_t acked, uint32_t sacked_new, bool dup, In
     const bool lost =
         dup_acks_ >= SackScoreboard::kDupThresh || (sack_ok_ && sack_board_.IsLost(snd_una_, mss));
     if (lost && (!recover_valid_ || snd_una_ > recover_)) {
-      EnterRecovery(now);
+      // RFC 6937 3: PRR counts the data delivered by the ACK that starts recovery too.
+      EnterRecovery(acked + sacked_new + (sack_ok_ ? 0 : mss), now);
     } else if (dup_acks_ <= 2) {
       engine_.ScheduleFlush(this);  // RFC 3042: limited transmit of new data
     }
@@ -69,11 +70,12 @@ void Connection::OnAckRecovery(uint32_t acked, uint32_t sacked_new, bool dup, In
     // segment; the duplicate-ACK count restarts.
     high_rxt_ = snd_una_;
     dup_acks_ = 0;
+    prr_out_ += RetransmitHole(now);  // at once, whatever PRR would allow
   }
   engine_.ScheduleFlush(this);
 }
 
-void Connection::EnterRecovery(Instant now) {
+void Connection::EnterRecovery(uint32_t delivered, Instant now) {
   TcpCounters& st = engine_.stats();
   ++st.fast_retransmits;
   if (sack_ok_) ++st.sack_recoveries;
@@ -86,10 +88,11 @@ void Connection::EnterRecovery(Instant now) {
   const uint32_t flight = static_cast<uint32_t>(snd_max_ - snd_una_);
   // RFC 5681 3.2 eq. 4 (or the controller's beta): ssthresh from FlightSize.
   cc_->OnLoss(flight, now);
-  // RFC 6937 3: prr_delivered = prr_out = 0, RecoverFS = pipe at the start.
-  prr_delivered_ = 0;
+  // RFC 6937 3: prr_out = 0, RecoverFS = pipe at the start; prr_delivered starts with
+  // what the entering ACK delivered.
+  prr_delivered_ = delivered;
   prr_out_ = 0;
-  prr_last_delivered_ = 0;
+  prr_last_delivered_ = delivered;
   recover_fs_ = std::max(flight, 1u);
   // RFC 5681 3.2 step 2 / RFC 6675 5 step 3: retransmit the first presumed-lost segment now.
   const uint32_t sent = RetransmitHole(now);

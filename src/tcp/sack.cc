@@ -152,8 +152,9 @@ void SackReporter::Fill(const std::vector<SeqRange>& ooo, size_t max_blocks, Tcp
   opts->sack_count = 0;
   opts->sack = {};
   const size_t limit = std::min(max_blocks, kTcpMaxSackBlocks);
+  size_t first_regular = 0;  // the D-SACK may repeat a block: RFC 2883 4 wants both
   auto push = [&](const SeqRange& r) {
-    for (size_t i = 0; i < opts->sack_count; ++i) {
+    for (size_t i = first_regular; i < opts->sack_count; ++i) {
       if (opts->sack[i].left == r.left.raw() && opts->sack[i].right == r.right.raw()) return;
     }
     if (opts->sack_count >= limit) return;
@@ -163,6 +164,7 @@ void SackReporter::Fill(const std::vector<SeqRange>& ooo, size_t max_blocks, Tcp
   if (has_dsack_) {
     push(dsack_);
     has_dsack_ = false;
+    first_regular = opts->sack_count;
   }
   // RFC 2018 4: the block holding the most recently received segment first, then the other
   // recent ones, then any remaining blocks.

@@ -49,6 +49,8 @@ struct TcpConfig {
   bool syn_cookies = true;
   // RFC 5961 7: challenge ACKs sent per second by the whole stack (0 = unlimited).
   uint32_t challenge_ack_limit = 1000;
+  // RFC 8985 7: probe a possibly lost tail after about two round trips instead of the RTO.
+  bool tail_loss_probe = true;
 };
 
 enum class TcpState : uint8_t {
@@ -105,7 +107,10 @@ struct TcpCounters {
   uint64_t icmp_errors_in = 0;           // ICMP errors accepted for a connection
   uint64_t drop_icmp_out_of_window = 0;  // RFC 5927: quoted sequence not in flight, or bogus
   uint64_t drop_icmp_no_connection = 0;
-  uint64_t pmtu_updates = 0;  // RFC 1191: MSS lowered after "fragmentation needed"
+  uint64_t pmtu_updates = 0;
+  uint64_t tlp_probes = 0;      // RFC 8985 tail loss probes sent
+  uint64_t tlp_recoveries = 0;  // probes that repaired a loss (window reduced)  // RFC 1191: MSS
+                                // lowered after "fragmentation needed"
 };
 
 class TcpConnection;

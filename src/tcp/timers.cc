@@ -14,7 +14,14 @@ namespace ustack {
 
 void Connection::ArmTimer(TimerKind kind, Duration after, Instant now) {
   timer_kind_ = kind;
-  engine_.timers().Arm(&main_timer_, now + after);
+  Instant at = now + after;
+  // RFC 5482 / as Linux: a retransmission or probe never waits past the user timeout, so
+  // the abort comes when the limit is reached, not at the next backed-off timeout.
+  const bool user_limited = kind != TimerKind::kTimeWait && kind != TimerKind::kFinWait2;
+  if (user_limited && user_timeout_.nanos() > 0 && snd_max_ != snd_una_) {
+    at = std::max(now, std::min(at, una_since_ + user_timeout_));
+  }
+  engine_.timers().Arm(&main_timer_, at);
 }
 
 void Connection::StopTimer(TimerKind kind) {
@@ -31,6 +38,9 @@ void Connection::MainTimerFired(void* ctx, Instant now) {
   switch (kind) {
     case TimerKind::kRetransmit:
       c->OnRetransmitTimeout(now);
+      break;
+    case TimerKind::kLossProbe:
+      c->OnLossProbe(now);
       break;
     case TimerKind::kPersist:
       c->OnPersistTimeout(now);
@@ -85,6 +95,7 @@ void Connection::OnRetransmitTimeout(Instant now) {
   // RFC 6582 4.1 / RFC 6675 5.1: the timeout ends any recovery; "recover" = highest sent,
   // and the SACK scoreboard is dropped (the receiver may have reneged, RFC 2018 8).
   in_recovery_ = false;
+  tlp_in_flight_ = false;  // RFC 8985 7: an RTO ends the probe's episode
   dup_acks_ = 0;
   recover_ = snd_max_;
   recover_valid_ = true;
@@ -166,6 +177,8 @@ void Connection::KeepaliveTimerFired(void* ctx, Instant now) {
   if (c->ka_probes_ >= c->ka_cnt_) {
     ++engine.stats().keepalive_timeouts;
     ++engine.stats().connections_aborted;
+    // Like Linux: tell a peer that may still be there (RFC 9293 3.10.7.1 reset generation).
+    c->SendRst(c->snd_nxt_, now);
     c->EnterClosed(ETIMEDOUT);
     c->DeliverEvents();
     engine.Reap();

@@ -42,7 +42,9 @@ void PutOptions(const PacketSpec& spec, const FlowState& flow, std::vector<uint8
     } else if (op.kind == "TS") {
       uint8_t b[10] = {kTcpOptTimestamps, 10};
       StoreBe32(b + 2, op.a);
-      StoreBe32(b + 6, op.b);
+      // An ACK's TSecr echoes one of the stack's TSvals, written in the script's numbers.
+      const bool echo = (spec.flags & kTcpAck) && flow.ts_offset;
+      StoreBe32(b + 6, echo ? op.b + *flow.ts_offset : op.b);
       o->insert(o->end(), b, b + 10);
     } else if (op.kind == "sack") {
       o->push_back(kTcpOptSack);
@@ -147,9 +149,15 @@ struct Parsed {
   uint16_t sport = 0, dport = 0;
   uint32_t seq = 0, ack = 0, len = 0;
   uint8_t flags = 0;
+  uint8_t ecn = 0;  // the IP header's ECN field
   uint16_t win = 0, urg = 0;
   std::vector<SeenOption> opts;
 };
+
+const char* EcnName(uint8_t ecn) {
+  static const char* const kNames[] = {"noecn", "ect1", "ect0", "ce"};
+  return kNames[ecn & 3];
+}
 
 std::optional<Parsed> ParseOut(std::span<const uint8_t> ipv4) {
   auto ip = Ipv4View::Parse(ipv4);
@@ -159,6 +167,7 @@ std::optional<Parsed> ParseOut(std::span<const uint8_t> ipv4) {
   Parsed p;
   p.src = Ipv4Addr{LoadBe32(ip->header().data() + 12)};
   p.dst = Ipv4Addr{LoadBe32(ip->header().data() + 16)};
+  p.ecn = ip->tos() & 3;
   p.sport = tcp->src_port();
   p.dport = tcp->dst_port();
   p.seq = tcp->seq();
@@ -174,6 +183,7 @@ std::optional<Parsed> ParseOut(std::span<const uint8_t> ipv4) {
 std::string Describe(const Parsed& p, const FlowState& flow) {
   std::ostringstream s;
   const uint32_t seq = p.seq - flow.local_isn;
+  if (p.ecn != 0) s << "[" << EcnName(p.ecn) << "] ";
   s << FlagString(p.flags) << " " << seq << ":" << seq + p.len << "(" << p.len << ")";
   if (p.flags & kTcpAck) s << " ack " << p.ack - flow.remote_isn;
   s << " win " << p.win;
@@ -181,6 +191,17 @@ std::string Describe(const Parsed& p, const FlowState& flow) {
   s << "  [" << p.src.ToString() << ":" << p.sport << " > " << p.dst.ToString() << ":" << p.dport
     << "]";
   return s.str();
+}
+
+// The first matched outbound packet whose TS option the script spells out fixes the offset
+// between the stack's timestamp clock and the script's TS val numbers.
+void LearnTsOffset(const PacketSpec& spec, const Parsed& p, FlowState& flow) {
+  if (spec.options_any) return;
+  for (const OptionSpec& want : spec.options) {
+    if (want.kind != "TS") continue;
+    for (const SeenOption& got : p.opts)
+      if (got.kind == kTcpOptTimestamps && got.v.size() == 2) flow.ts_offset = got.v[0] - want.a;
+  }
 }
 
 }  // namespace
@@ -196,6 +217,7 @@ std::vector<uint8_t> BuildInbound(const PacketSpec& spec, FlowState& flow) {
   ip.protocol = kIpProtoTcpNumber;
   ip.ttl = 64;
   ip.ident = flow.next_ip_id++;
+  ip.tos = spec.ecn.value_or(0);
   ip.payload_len = static_cast<uint16_t>(tcp_len);
   ip.Emit(pkt);
   uint8_t* t = pkt.data() + kIpv4MinHeaderLen;
@@ -236,6 +258,13 @@ std::string MatchOutbound(const PacketSpec& spec, std::span<const uint8_t> ipv4,
     diffs.push_back("addresses " + p->src.ToString() + " > " + p->dst.ToString());
   diff("source port", flow.local_port, p->sport);
   diff("destination port", flow.remote_port, p->dport);
+  if (spec.ecn) {
+    const bool ok = spec.ecn_any_ect ? (p->ecn == 1 || p->ecn == 2) : p->ecn == *spec.ecn;
+    if (!ok)
+      diffs.push_back(std::string("IP ECN expected ") +
+                      (spec.ecn_any_ect ? "ect01" : EcnName(*spec.ecn)) + " got " +
+                      EcnName(p->ecn));
+  }
   if (p->flags != spec.flags)
     diffs.push_back("flags expected " + FlagString(spec.flags) + " got " + FlagString(p->flags));
   diff("seq", spec.seq, p->seq - flow.local_isn);
@@ -254,6 +283,7 @@ std::string MatchOutbound(const PacketSpec& spec, std::span<const uint8_t> ipv4,
       diffs.push_back("options expected " + OptionsText(ExpectedOptions(spec, flow), flow) +
                       " got " + OptionsText(p->opts, flow));
   }
+  if (diffs.empty() && !flow.ts_offset) LearnTsOffset(spec, *p, flow);
   std::string out;
   for (const auto& d : diffs) out += (out.empty() ? "" : "; ") + d;
   return out;

@@ -1,6 +1,7 @@
 // Building inbound packets from a PacketSpec and checking outbound packets against one.
 // FlowState holds what makes relative numbers absolute: the remote end's ISN (chosen by the
-// runner), the stack's ISN (learned from the first SYN it sends; 0 until then) and the ports.
+// runner), the stack's ISN (learned from the first SYN it sends; 0 until then), the ports and
+// the stack's timestamp clock offset.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +28,10 @@ struct FlowState {
   uint32_t local_isn = 0;
   bool local_isn_known = false;
   uint16_t next_ip_id = 1;
+  // The stack's timestamp clock relative to the script's: learned from the first outbound
+  // packet whose TS option the script spells out (actual TSval - script TSval), and added to
+  // the TS ecr of inbound ACKs, so scripts echo the script's TS val numbers as in packetdrill.
+  std::optional<uint32_t> ts_offset;
 };
 
 // The IPv4 packet for an inbound spec (checksums filled).

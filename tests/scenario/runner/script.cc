@@ -60,6 +60,29 @@ const std::map<std::string, int64_t>& Constants() {
       {"TCP_KEEPCNT", TCP_KEEPCNT},
       {"TCP_CONGESTION", TCP_CONGESTION},
       {"TCP_INFO", TCP_INFO},
+      {"TCP_USER_TIMEOUT", TCP_USER_TIMEOUT},
+      {"TCP_QUICKACK", TCP_QUICKACK},
+      // Linux's TCP states (tcpi_state), congestion states (tcpi_ca_state) and tcpi_options.
+      {"TCP_ESTABLISHED", 1},
+      {"TCP_SYN_SENT", 2},
+      {"TCP_SYN_RECV", 3},
+      {"TCP_FIN_WAIT1", 4},
+      {"TCP_FIN_WAIT2", 5},
+      {"TCP_TIME_WAIT", 6},
+      {"TCP_CLOSE", 7},
+      {"TCP_CLOSE_WAIT", 8},
+      {"TCP_LAST_ACK", 9},
+      {"TCP_LISTEN", 10},
+      {"TCP_CLOSING", 11},
+      {"TCP_CA_Open", 0},
+      {"TCP_CA_Disorder", 1},
+      {"TCP_CA_CWR", 2},
+      {"TCP_CA_Recovery", 3},
+      {"TCP_CA_Loss", 4},
+      {"TCPI_OPT_TIMESTAMPS", 1},
+      {"TCPI_OPT_SACK", 2},
+      {"TCPI_OPT_WSCALE", 4},
+      {"TCPI_OPT_ECN", 8},
       {"F_GETFL", F_GETFL},
       {"F_SETFL", F_SETFL},
       {"O_RDONLY", O_RDONLY},
@@ -285,6 +308,16 @@ PacketSpec ParsePacket(Lexer& lx, bool inbound) {
   PacketSpec p;
   p.inbound = inbound;
   p.text = lx.RestTrimmed();
+  if (lx.Accept("[")) {
+    static const std::map<std::string, uint8_t> kEcn = {
+        {"noecn", 0}, {"ect1", 1}, {"ect0", 2}, {"ce", 3}, {"ect01", 2}};
+    const std::string name = lx.Ident();
+    auto it = kEcn.find(name);
+    if (it == kEcn.end()) lx.Fail("unknown IP ECN mark '" + name + "'");
+    p.ecn = it->second;
+    p.ecn_any_ect = name == "ect01";
+    lx.Expect("]");
+  }
   p.flags = ParseFlags(lx);
   const auto start = lx.Integer();
   lx.Expect(":");

@@ -36,9 +36,13 @@ struct OptionSpec {
 
 struct PacketSpec {
   bool inbound = true;
-  uint8_t flags = 0;  // TCP flag bits
-  uint32_t seq = 0;   // relative start
-  uint32_t len = 0;   // payload bytes
+  // `[noecn]`, `[ect1]`, `[ect0]`, `[ce]` (`[ect01]`: either ECT) before the flags: the IP
+  // ECN field (RFC 3168 5) set on an inbound packet, checked on an outbound one.
+  std::optional<uint8_t> ecn;
+  bool ecn_any_ect = false;  // `[ect01]`
+  uint8_t flags = 0;         // TCP flag bits
+  uint32_t seq = 0;          // relative start
+  uint32_t len = 0;          // payload bytes
   std::optional<uint32_t> ack;
   std::optional<uint32_t> win;
   std::optional<uint32_t> urg;

@@ -4,12 +4,16 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
+
+#include "tcp_info_fields.h"
 
 namespace ustack::scenario {
 namespace {
@@ -46,6 +50,38 @@ sockaddr_in Address(const Expr& e, Ipv4Addr ip, uint16_t port) {
   in.sin_port = htons(port);
   in.sin_addr.s_addr = htonl(ip.v);
   return in;
+}
+
+// A getsockopt value given as a string (compared as a C string) or a struct: struct tcp_info
+// by field name (unnamed fields are not checked), struct linger by position or name.
+std::string CheckValue(const Expr& want, int name, const std::vector<uint8_t>& got) {
+  if (want.kind == Expr::Kind::kString) {
+    const std::string s(got.begin(), std::find(got.begin(), got.end(), uint8_t{0}));
+    return s == want.text ? "" : "option value \"" + s + "\", expected \"" + want.text + "\"";
+  }
+  std::string diffs;
+  auto diff = [&diffs](const std::string& field, int64_t w, int64_t g) {
+    if (w != g)
+      diffs += (diffs.empty() ? "" : ", ") + field + " " + std::to_string(g) + " (expected " +
+               std::to_string(w) + ")";
+  };
+  if (name == TCP_INFO) {
+    tcp_info info{};
+    std::memcpy(&info, got.data(), std::min(got.size(), sizeof info));
+    for (size_t i = 0; i < want.items.size(); ++i) {
+      auto v = TcpInfoField(info, want.keys[i]);
+      if (!v) throw std::runtime_error("unknown struct tcp_info field '" + want.keys[i] + "'");
+      if (want.items[i].kind != Expr::Kind::kEllipsis) diff(want.keys[i], want.items[i].value, *v);
+    }
+  } else {
+    int pair[2] = {0, 0};
+    std::memcpy(pair, got.data(), std::min(got.size(), sizeof pair));
+    for (size_t i = 0; i < want.items.size() && i < 2; ++i) {
+      const bool second = want.keys[i] == "l_linger" || (want.keys[i].empty() && i == 1);
+      diff(second ? "l_linger" : "l_onoff", want.items[i].value, pair[second ? 1 : 0]);
+    }
+  }
+  return diffs.empty() ? "" : "option value: " + diffs;
 }
 
 }  // namespace
@@ -189,7 +225,9 @@ CallOutcome Syscalls::SockOpt(const SyscallSpec& c, bool set) {
   CallOutcome o;
   if (set) {
     const Expr& v = Arg(c, 3);
-    if (v.kind == Expr::Kind::kStruct) {  // struct linger {l_onoff, l_linger}
+    if (v.kind == Expr::Kind::kString) {  // TCP_CONGESTION, "reno"
+      o.ret = api.SetSockOpt(fd, level, name, v.text.data(), static_cast<socklen_t>(v.text.size()));
+    } else if (v.kind == Expr::Kind::kStruct) {  // struct linger {l_onoff, l_linger}
       int pair[2] = {v.items.size() > 0 ? static_cast<int>(v.items[0].value) : 0,
                      v.items.size() > 1 ? static_cast<int>(v.items[1].value) : 0};
       o.ret = api.SetSockOpt(fd, level, name, pair, sizeof pair);
@@ -197,6 +235,16 @@ CallOutcome Syscalls::SockOpt(const SyscallSpec& c, bool set) {
       const int val = static_cast<int>(IntArg(c, 3));
       o.ret = api.SetSockOpt(fd, level, name, &val, sizeof val);
     }
+    return o;
+  }
+  const Expr* want = c.args.size() > 3 ? &c.args[3] : nullptr;
+  if (want && (want->kind == Expr::Kind::kStruct || want->kind == Expr::Kind::kString)) {
+    // struct tcp_info, struct linger or a name: read the whole value.
+    std::vector<uint8_t> buf(name == TCP_INFO ? sizeof(tcp_info) : 64, 0);
+    socklen_t len = static_cast<socklen_t>(buf.size());
+    o.ret = api.GetSockOpt(fd, level, name, buf.data(), &len);
+    buf.resize(std::min<size_t>(buf.size(), len));
+    o.out_bytes = std::move(buf);
     return o;
   }
   int val = 0;
@@ -240,6 +288,8 @@ std::string Syscalls::Check(const SyscallSpec& c, const CallOutcome& o) {
   }
   if (c.name == "getsockopt" && o.ret == 0 && c.args.size() > 3) {
     const Expr& v = c.args[3];
+    if (v.kind == Expr::Kind::kStruct || v.kind == Expr::Kind::kString)
+      return CheckValue(v, static_cast<int>(IntArg(c, 2)), o.out_bytes);
     if (v.kind != Expr::Kind::kEllipsis && IntArg(c, 3) != o.out_value)
       return "option value " + std::to_string(o.out_value) + ", expected " +
              std::to_string(IntArg(c, 3));

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "backend.h"
 #include "packet.h"
@@ -18,9 +19,10 @@
 namespace ustack::scenario {
 
 struct CallOutcome {
-  int64_t ret = 0;               // >= 0, or -errno
-  int64_t out_value = 0;         // getsockopt's value
-  std::string revents_mismatch;  // poll: differences from the expected revents
+  int64_t ret = 0;                 // >= 0, or -errno
+  int64_t out_value = 0;           // getsockopt's value
+  std::vector<uint8_t> out_bytes;  // getsockopt's value when it is a struct or a string
+  std::string revents_mismatch;    // poll: differences from the expected revents
 };
 
 class Syscalls {
