@@ -41,6 +41,8 @@ class CapiContext {
   // Scratch space for ff_kevent's translation between struct kevent and KEvent.
   std::vector<KEvent>& changes() { return changes_; }
   std::vector<KEvent>& events() { return events_; }
+  // Scratch space for ff_zc_recv's translation between struct ff_zc_iov and ZcIov.
+  std::vector<ZcIov>& zc_iovs() { return zc_iovs_; }
 
   static CapiContext* Current();
 
@@ -54,6 +56,7 @@ class CapiContext {
   std::unique_ptr<Runtime> runtime_;
   std::vector<KEvent> changes_;
   std::vector<KEvent> events_;
+  std::vector<ZcIov> zc_iovs_;
 };
 
 }  // namespace ustack::capi

@@ -110,8 +110,36 @@ TEST(FfLifeCycleTest, InitCallsThreadGuardStopAndTeardown) {
   EXPECT_EQ(ff_close(999), -1);
   EXPECT_EQ(errno, EBADF);
   int sv[2];
-  EXPECT_EQ(ff_socketpair(AF_UNIX, SOCK_STREAM, 0, sv), -1);
+  EXPECT_EQ(ff_socketpair(AF_INET, SOCK_STREAM, 0, sv), -1);
   EXPECT_EQ(errno, EOPNOTSUPP);
+  ASSERT_EQ(ff_socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  ASSERT_EQ(ff_write(sv[0], "pair", 4), 4);
+  char pbuf[8];
+  ASSERT_EQ(ff_recv(sv[1], pbuf, sizeof pbuf, MSG_PEEK), 4);  // stays queued
+  ASSERT_EQ(ff_recvfrom(sv[1], pbuf, 2, MSG_PEEK, nullptr, nullptr), 2);
+  iovec piov{pbuf, 3};
+  msghdr pmsg{};
+  pmsg.msg_iov = &piov;
+  pmsg.msg_iovlen = 1;
+  ASSERT_EQ(ff_recvmsg(sv[1], &pmsg, MSG_PEEK), 3);
+  ASSERT_EQ(ff_read(sv[1], pbuf, sizeof pbuf), 4);
+  EXPECT_EQ(std::string(pbuf, 4), "pair");
+  EXPECT_EQ(ff_read(sv[1], pbuf, sizeof pbuf), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  ff_zc_iov zc[2];
+  EXPECT_EQ(ff_zc_recv(sv[1], zc, 2, 0), -1);  // zero-copy receive is for TCP
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  EXPECT_EQ(ff_zc_recv(fd, zc, 2, 0), -1);  // a listener
+  EXPECT_EQ(errno, ENOTCONN);
+  zc[0] = ff_zc_iov{nullptr, 0, 12345};
+  EXPECT_EQ(ff_zc_recv_done(zc, 1), -1);  // never lent
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(ff_zc_recv_done(zc, 0), 0);
+  ASSERT_EQ(ff_close(sv[0]), 0);
+  EXPECT_EQ(ff_read(sv[1], pbuf, sizeof pbuf), 0);  // end of stream
+  EXPECT_EQ(ff_write(sv[1], "x", 1), -1);
+  EXPECT_EQ(errno, EPIPE);
+  ASSERT_EQ(ff_close(sv[1]), 0);
   const int kq = ff_kqueue();
   ASSERT_GE(kq, 3);
   struct kevent ch;

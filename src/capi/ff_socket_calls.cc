@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "capi/capi_calls.h"
 #include "capi/capi_context.h"
 #include "ustack/fstack/ff_api.h"
 
 using ustack::SocketApi;
+using ustack::ZcIov;
 using ustack::capi::Call;
 using ustack::capi::CapiContext;
 
@@ -151,8 +153,33 @@ int ff_ioctl(int fd, unsigned long request, ...) {
   return Call([&](SocketApi& s) { return s.Ioctl(fd, request, arg); });
 }
 
-int ff_socketpair(int, int, int, int*) {
-  return Call([](SocketApi&) { return -EOPNOTSUPP; });
+int ff_socketpair(int domain, int type, int protocol, int* sv) {
+  return Call([&](SocketApi& s) { return s.Socketpair(domain, type, protocol, sv); });
+}
+
+ssize_t ff_zc_recv(int fd, struct ff_zc_iov* iov, int iovcnt, int flags) {
+  return Call([&](SocketApi& s) -> ssize_t {
+    if (iovcnt > 0 && !iov) return -EFAULT;
+    std::vector<ZcIov>& tmp = CapiContext::Current()->zc_iovs();
+    tmp.resize(iovcnt > 0 ? static_cast<size_t>(iovcnt) : 0);
+    const ssize_t n = s.ZcRecv(fd, tmp.data(), iovcnt, flags);
+    for (ssize_t i = 0; i < n; ++i) {
+      const ZcIov& z = tmp[static_cast<size_t>(i)];
+      iov[i] = ff_zc_iov{z.base, z.len, z.handle};
+    }
+    return n;
+  });
+}
+
+int ff_zc_recv_done(const struct ff_zc_iov* iov, int iovcnt) {
+  return Call([&](SocketApi& s) {
+    if (iovcnt > 0 && !iov) return -EFAULT;
+    std::vector<ZcIov>& tmp = CapiContext::Current()->zc_iovs();
+    tmp.resize(iovcnt > 0 ? static_cast<size_t>(iovcnt) : 0);
+    for (size_t i = 0; i < tmp.size(); ++i)
+      tmp[i] = ZcIov{iov[i].iov_base, iov[i].iov_len, iov[i].zc_handle};
+    return s.ZcRecvDone(tmp.data(), iovcnt);
+  });
 }
 
 int ff_dup(int oldfd) {

@@ -59,6 +59,7 @@ int EpollObj::Modify(int fd, const epoll_event& ev) {
   auto it = watches_.find(fd);
   if (it == watches_.end()) return -ENOENT;
   Watch* w = it->second.get();
+  if (w->mask & EPOLLEXCLUSIVE) return -EINVAL;  // as Linux: an exclusive watch cannot change
   w->mask = ev.events;
   w->data = ev.data;
   w->disabled = false;

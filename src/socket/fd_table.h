@@ -1,7 +1,7 @@
 // The fd table behind SocketApi: fds map to socket, epoll and kqueue objects. POSIX hands out
 // the lowest free descriptor, and so does this table. dup() makes two fds share one object
-// (one open file description); the object lives until its last fd is closed.
-// Private to the socket layer.
+// (one open file description); the object lives until its last fd is closed. FD_CLOEXEC is
+// kept per fd, O_NONBLOCK per object, as in POSIX. Private to the socket layer.
 #pragma once
 
 #include <algorithm>
@@ -12,6 +12,8 @@
 
 #include "socket/socket_api.h"
 #include "socket/socket_objects.h"
+#include "socket/tcp_ports.h"
+#include "socket/zero_copy.h"
 
 namespace ustack {
 
@@ -20,8 +22,12 @@ inline constexpr int kFdMax = 1 << 20;  // dup2() targets above this fail with E
 
 struct SocketApi::Impl {
   std::vector<std::shared_ptr<FdObject>> table;
+  std::vector<uint8_t> cloexec;  // FD_CLOEXEC per table slot
   std::set<int> free_fds;
   std::vector<uint8_t> scratch;  // gather/scatter buffer for readv/writev/sendmsg/recvmsg
+  TcpPorts tcp_ports;
+  ZcBuffers zc;                      // receive buffers lent to the application (zero-copy receive)
+  std::vector<RecvChunk> zc_chunks;  // scratch for ZcRecv
 
   int Insert(std::shared_ptr<FdObject> obj) { return InsertAtLeast(std::move(obj), kFdBase); }
   // The lowest free fd that is >= min_fd (F_DUPFD); -EMFILE past kFdMax.
@@ -32,6 +38,7 @@ struct SocketApi::Impl {
       const int idx = *it;
       free_fds.erase(it);
       table[static_cast<size_t>(idx)] = std::move(obj);
+      cloexec[static_cast<size_t>(idx)] = 0;
       return idx + kFdBase;
     }
     const int idx = std::max(min_idx, static_cast<int>(table.size()));
@@ -44,9 +51,11 @@ struct SocketApi::Impl {
     while (table.size() <= idx) {
       free_fds.insert(static_cast<int>(table.size()));
       table.emplace_back();
+      cloexec.push_back(0);
     }
     free_fds.erase(static_cast<int>(idx));
     table[idx] = std::move(obj);
+    cloexec[idx] = 0;
     return fd;
   }
   FdObject* Get(int fd) const {
@@ -63,9 +72,17 @@ struct SocketApi::Impl {
     free_fds.insert(idx);
     return obj;
   }
+  bool Cloexec(int fd) const { return Get(fd) && cloexec[static_cast<size_t>(fd - kFdBase)]; }
+  void SetCloexec(int fd, bool on) {
+    if (Get(fd)) cloexec[static_cast<size_t>(fd - kFdBase)] = on ? 1 : 0;
+  }
   TcpSock* Tcp(int fd) const {
     FdObject* o = Get(fd);
     return o && o->kind() == ObjKind::kTcp ? static_cast<TcpSock*>(o) : nullptr;
+  }
+  PairSock* Pair(int fd) const {
+    FdObject* o = Get(fd);
+    return o && o->kind() == ObjKind::kPair ? static_cast<PairSock*>(o) : nullptr;
   }
   UdpSock* Udp(int fd) const {
     FdObject* o = Get(fd);
@@ -73,9 +90,7 @@ struct SocketApi::Impl {
   }
   SocketObj* Sock(int fd) const {
     FdObject* o = Get(fd);
-    return o && (o->kind() == ObjKind::kTcp || o->kind() == ObjKind::kUdp)
-               ? static_cast<SocketObj*>(o)
-               : nullptr;
+    return o && IsSocket(o->kind()) ? static_cast<SocketObj*>(o) : nullptr;
   }
 };
 

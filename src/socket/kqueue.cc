@@ -18,6 +18,18 @@ bool SocketFires(const SocketObj* s, int16_t filter, int64_t* data, uint16_t* eo
     if (filter == kEvFiltWrite) *data = kUdpMaxPayload;  // one datagram of any size fits
     return (ev & (filter == kEvFiltRead ? kEventIn : kEventOut)) != 0;
   }
+  if (s->kind() == ObjKind::kPair) {
+    const auto* p = static_cast<const PairSock*>(s);
+    const uint32_t ev = p->Readiness();
+    if (filter == kEvFiltRead) {
+      *data = p->rx.size();
+      if (p->recv_shut) *eof = kEvEof;
+      return (ev & kEventIn) != 0;
+    }
+    *data = p->peer ? p->peer->room() : 0;
+    if (!p->peer || p->send_shut) *eof = kEvEof;
+    return (ev & kEventOut) != 0;
+  }
   const auto* t = static_cast<const TcpSock*>(s);
   if (t->state == TcpSockState::kListening) {
     if (filter != kEvFiltRead) return false;

@@ -9,40 +9,12 @@
 
 #include "socket/fd_table.h"
 #include "socket/kqueue.h"
+#include "socket/sockaddr.h"
+#include "socket/socket_pair.h"
 #include "socket/tcp_options.h"
 #include "stack/stack.h"
 
 namespace ustack {
-
-namespace {
-
-// Reads an AF_INET sockaddr; -EINVAL / -EAFNOSUPPORT on bad input.
-int FromSockaddr(const sockaddr* addr, socklen_t len, Ipv4Addr* ip, uint16_t* port) {
-  if (!addr || len < static_cast<socklen_t>(sizeof(sockaddr_in))) return -EINVAL;
-  sockaddr_in in;
-  std::memcpy(&in, addr, sizeof in);
-  if (in.sin_family != AF_INET) return -EAFNOSUPPORT;
-  *ip = Ipv4Addr{ntohl(in.sin_addr.s_addr)};
-  *port = ntohs(in.sin_port);
-  return 0;
-}
-
-void ToSockaddr(Ipv4Addr ip, uint16_t port, sockaddr* addr, socklen_t* len) {
-  if (!addr || !len) return;
-  sockaddr_in in{};
-  in.sin_family = AF_INET;
-  in.sin_addr.s_addr = htonl(ip.v);
-  in.sin_port = htons(port);
-  std::memcpy(addr, &in, std::min<size_t>(*len, sizeof in));
-  *len = sizeof in;
-}
-
-template <typename T>
-ssize_t ToSsize(const Result<T>& r) {
-  return r.ok() ? static_cast<ssize_t>(r.value()) : -r.error();
-}
-
-}  // namespace
 
 SocketApi::SocketApi(Stack& stack) : stack_(stack), now_(Stack::Now()), impl_(new Impl) {}
 
@@ -63,7 +35,9 @@ int SocketApi::Socket(int domain, int type, int protocol) {
   }
   if (obj) {
     obj->nonblocking = (type & SOCK_NONBLOCK) != 0;
-    return impl_->Insert(std::move(obj));
+    const int fd = impl_->Insert(std::move(obj));
+    impl_->SetCloexec(fd, (type & SOCK_CLOEXEC) != 0);
+    return fd;
   }
   return base == SOCK_STREAM || base == SOCK_DGRAM ? -EPROTONOSUPPORT : -EINVAL;
 }
@@ -75,8 +49,13 @@ int SocketApi::Bind(int fd, const sockaddr* addr, socklen_t len) {
     if (t->bound || t->state != TcpSockState::kFresh) return -EINVAL;
     if (int rc = FromSockaddr(addr, len, &ip, &port); rc < 0) return rc;
     if (!ip.IsAny() && !stack_.net().IsLocal(ip)) return -EADDRNOTAVAIL;
-    t->bound_addr = ip;
-    t->bound_port = port;
+    t->bound_addr = ip;  // Conflicts() compares it with the other holders
+    const int p = impl_->tcp_ports.Reserve(t, ip, port, stack_.random());
+    if (p < 0) {
+      t->bound_addr = Ipv4Addr::Any();
+      return p;
+    }
+    t->bound_port = static_cast<uint16_t>(p);
     t->bound = true;
     return 0;
   }
@@ -88,15 +67,28 @@ int SocketApi::Bind(int fd, const sockaddr* addr, socklen_t len) {
     u->sock = r.value();
     return 0;
   }
+  if (impl_->Pair(fd)) return -EINVAL;  // a socketpair end is connected already
   return impl_->Get(fd) ? -ENOTSOCK : -EBADF;
 }
 
 int SocketApi::Listen(int fd, int backlog) {
   TcpSock* t = impl_->Tcp(fd);
-  if (!t) return impl_->Get(fd) ? (impl_->Udp(fd) ? -EOPNOTSUPP : -ENOTSOCK) : -EBADF;
+  if (!t) {
+    if (impl_->Udp(fd)) return -EOPNOTSUPP;
+    if (impl_->Pair(fd)) return -EINVAL;
+    return impl_->Get(fd) ? -ENOTSOCK : -EBADF;
+  }
   if (t->state == TcpSockState::kListening) return 0;
   if (t->state != TcpSockState::kFresh) return -EINVAL;
   if (backlog <= 0 || backlog > 65535) backlog = backlog <= 0 ? 1 : 65535;
+  if (!t->bound) {  // Linux binds an unbound socket to an ephemeral port
+    const int p = impl_->tcp_ports.Reserve(t, Ipv4Addr::Any(), 0, stack_.random());
+    if (p < 0) return p;
+    t->bound_port = static_cast<uint16_t>(p);
+    t->bound = true;
+  } else if (impl_->tcp_ports.Conflicts(t, t->bound_addr, t->bound_port)) {
+    return -EADDRINUSE;  // another holder listens now, or the holders do not allow sharing
+  }
   auto r = stack_.tcp().Listen(t->bound_addr, t->bound_port, backlog, t);
   if (!r) return -r.error();
   t->listener = r.value();
@@ -111,14 +103,22 @@ int SocketApi::Accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   int rc = AcceptNow(fd, addr, len, flags);
   if (rc != -EAGAIN || !Blocks(impl_->Get(fd))) return rc;
   TcpSock* t = impl_->Tcp(fd);
-  const int wait =
-      Drive([&] { return t->listener->accept_queue_length() > 0; }, SockTimeout(t->rcv_timeout));
+  // Also ends when the listener is shut down (state leaves kListening).
+  const int wait = Drive(
+      [&] {
+        return t->state != TcpSockState::kListening || t->listener->accept_queue_length() > 0;
+      },
+      SockTimeout(t->rcv_timeout));
   return wait < 0 ? wait : AcceptNow(fd, addr, len, flags);
 }
 
 int SocketApi::AcceptNow(int fd, sockaddr* addr, socklen_t* len, int flags) {
   TcpSock* t = impl_->Tcp(fd);
-  if (!t) return impl_->Get(fd) ? -EOPNOTSUPP : -EBADF;
+  if (!t) {
+    if (impl_->Udp(fd)) return -EOPNOTSUPP;
+    if (impl_->Pair(fd)) return -EINVAL;
+    return impl_->Get(fd) ? -ENOTSOCK : -EBADF;
+  }
   if (t->state != TcpSockState::kListening) return -EINVAL;
   if (addr && !len) return -EFAULT;
   auto child = std::make_shared<TcpSock>();
@@ -133,7 +133,19 @@ int SocketApi::AcceptNow(int fd, sockaddr* addr, socklen_t* len, int flags) {
   InheritTcpOptions(*t, child.get());
   ApplyTcpOptions(child.get(), now_);
   ToSockaddr(c->remote_addr(), c->remote_port(), addr, len);
-  return impl_->Insert(std::move(child));
+  // As on Linux, the accepted socket holds the listener's port (bind rules, tcp_ports.h).
+  child->bound_addr = c->local_addr();
+  child->bound_port = c->local_port();
+  child->bound = true;
+  impl_->tcp_ports.Add(child.get(), child->bound_port);
+  TcpSock* raw = child.get();
+  const int nfd = impl_->Insert(std::move(child));
+  if (nfd < 0) {
+    impl_->tcp_ports.Release(raw, raw->bound_port);
+    return nfd;
+  }
+  impl_->SetCloexec(nfd, (flags & SOCK_CLOEXEC) != 0);
+  return nfd;
 }
 
 int SocketApi::Connect(int fd, const sockaddr* addr, socklen_t len) {
@@ -146,8 +158,11 @@ int SocketApi::Connect(int fd, const sockaddr* addr, socklen_t len) {
     return 0;
   }
   TcpSock* t = impl_->Tcp(fd);
-  if (!t) return impl_->Get(fd) ? -ENOTSOCK : -EBADF;
-  if (t->state == TcpSockState::kListening) return -EINVAL;
+  if (!t) {
+    if (impl_->Pair(fd)) return -EINVAL;  // not an AF_UNIX address
+    return impl_->Get(fd) ? -ENOTSOCK : -EBADF;
+  }
+  if (t->state == TcpSockState::kListening) return -EISCONN;  // as Linux
   if (t->state == TcpSockState::kConnected) {
     const TcpState s = t->conn->state();
     if (s == TcpState::kSynSent || s == TcpState::kSynReceived) return -EALREADY;
@@ -181,100 +196,37 @@ int SocketApi::ConnectWait(int fd, SocketObj* s) {
   return Connect(fd, nullptr, 0);
 }
 
-ssize_t SocketApi::Read(int fd, void* buf, size_t len) {
-  return RecvFrom(fd, buf, len, 0, nullptr, nullptr);
-}
-
-ssize_t SocketApi::Write(int fd, const void* buf, size_t len) {
-  return SendTo(fd, buf, len, 0, nullptr, 0);
-}
-
-ssize_t SocketApi::SendTo(int fd, const void* buf, size_t len, int flags, const sockaddr* to,
-                          socklen_t tolen) {
-  if (!buf && len > 0) return -EFAULT;
-  if (flags & (MSG_OOB | MSG_PEEK)) return impl_->Get(fd) ? -EOPNOTSUPP : -EBADF;
-  const std::span<const uint8_t> data(static_cast<const uint8_t*>(buf), len);
-  FdObject* o = impl_->Get(fd);
-  if (!o || o->kind() != ObjKind::kTcp || !Blocks(o, flags)) return SendNow(fd, data, to, tolen);
-  // A blocking TCP send returns once everything is queued, or with what was queued when
-  // SO_SNDTIMEO passes or the loop stops.
-  auto* t = static_cast<TcpSock*>(o);
-  size_t done = 0;
-  while (true) {
-    const ssize_t n = SendNow(fd, data.subspan(done), to, tolen);
-    if (n < 0 && n != -EAGAIN) return done > 0 ? static_cast<ssize_t>(done) : n;
-    if (n > 0) done += static_cast<size_t>(n);
-    if (done == len) return static_cast<ssize_t>(done);
-    const int rc = Drive([t] { return (t->Readiness() & (kEventOut | kEventErr)) != 0; },
-                         SockTimeout(t->snd_timeout));
-    if (rc < 0) return done > 0 ? static_cast<ssize_t>(done) : rc;
-  }
-}
-
-ssize_t SocketApi::SendNow(int fd, std::span<const uint8_t> data, const sockaddr* to,
-                           socklen_t tolen) {
-  if (TcpSock* t = impl_->Tcp(fd)) {
-    if (t->state != TcpSockState::kConnected) return -ENOTCONN;
-    return ToSsize(t->conn->Send(data, now_));
-  }
-  UdpSock* u = impl_->Udp(fd);
-  if (!u) return impl_->Get(fd) ? -ENOTSOCK : -EBADF;
-  UdpEndpoint dst = u->peer;
-  if (to) {
-    if (int rc = FromSockaddr(to, tolen, &dst.addr, &dst.port); rc < 0) return rc;
-  } else if (!u->connected) {
-    return -EDESTADDRREQ;
-  }
-  if (!u->sock) {  // implicit bind to an ephemeral port, as on Linux
-    auto r = stack_.udp().Bind({Ipv4Addr::Any(), 0}, u);
-    if (!r) return -r.error();
-    u->sock = r.value();
-  }
-  return ToSsize(u->sock->SendTo(data, dst, now_));
-}
-
-ssize_t SocketApi::RecvFrom(int fd, void* buf, size_t len, int flags, sockaddr* from,
-                            socklen_t* fromlen) {
-  if (!buf && len > 0) return -EFAULT;
-  if (flags & (MSG_OOB | MSG_PEEK)) return impl_->Get(fd) ? -EOPNOTSUPP : -EBADF;
-  const std::span<uint8_t> out(static_cast<uint8_t*>(buf), len);
-  const ssize_t n = RecvNow(fd, out, from, fromlen);
-  SocketObj* s = impl_->Sock(fd);
-  if (n != -EAGAIN || !s || !Blocks(s, flags)) return n;
-  const int rc = Drive([s] { return (s->Readiness() & (kEventIn | kEventErr | kEventHup)) != 0; },
-                       SockTimeout(s->rcv_timeout));
-  return rc < 0 ? rc : RecvNow(fd, out, from, fromlen);
-}
-
-ssize_t SocketApi::RecvNow(int fd, std::span<uint8_t> out, sockaddr* from, socklen_t* fromlen) {
-  if (TcpSock* t = impl_->Tcp(fd)) {
-    if (t->state != TcpSockState::kConnected) return -ENOTCONN;
-    auto r = t->conn->Recv(out, now_);
-    if (r.ok()) ToSockaddr(t->conn->remote_addr(), t->conn->remote_port(), from, fromlen);
-    return ToSsize(r);
-  }
-  UdpSock* u = impl_->Udp(fd);
-  if (!u) return impl_->Get(fd) ? -ENOTSOCK : -EBADF;
-  if (!u->sock) return -EAGAIN;
-  UdpEndpoint src;
-  auto r = u->sock->RecvFrom(out, &src);
-  if (r.ok()) ToSockaddr(src.addr, src.port, from, fromlen);
-  return ToSsize(r);
-}
-
 int SocketApi::Shutdown(int fd, int how) {
+  if (!impl_->Get(fd)) return -EBADF;
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
+  const bool rd = how != SHUT_WR, wr = how != SHUT_RD;
+  if (PairSock* p = impl_->Pair(fd)) {
+    PairShutdown(p, rd, wr);
+    return 0;
+  }
+  if (UdpSock* u = impl_->Udp(fd)) return u->connected ? 0 : -ENOTCONN;  // as Linux
   TcpSock* t = impl_->Tcp(fd);
-  if (!t) return impl_->Get(fd) ? (impl_->Udp(fd) ? -ENOTCONN : -ENOTSOCK) : -EBADF;
+  if (!t) return -ENOTSOCK;
+  if (t->state == TcpSockState::kListening) {
+    // Linux: SHUT_RD stops listening (queued connections are reset, accept fails EINVAL);
+    // the socket keeps its port and may listen again. SHUT_WR does nothing.
+    if (rd) {
+      stack_.tcp().CloseListener(t->listener, now_);
+      t->listener = nullptr;
+      t->state = TcpSockState::kFresh;
+      t->OnEvents(kEventIn | kEventOut | kEventHup);
+    }
+    return 0;
+  }
   if (t->state != TcpSockState::kConnected) return -ENOTCONN;
-  t->conn->Shutdown(how != SHUT_WR, how != SHUT_RD, now_);
+  t->conn->Shutdown(rd, wr, now_);
   return 0;
 }
 
 int SocketApi::Close(int fd) {
   if (!impl_->Get(fd)) return -EBADF;
   std::shared_ptr<FdObject> obj = impl_->Take(fd);
-  if (obj->kind() == ObjKind::kTcp || obj->kind() == ObjKind::kUdp) {
+  if (IsSocket(obj->kind())) {
     // As in FreeBSD, closing an fd removes the kqueue filters registered on that fd.
     std::vector<Knote*> notes = static_cast<SocketObj*>(obj.get())->knotes();
     for (Knote* k : notes) {
@@ -282,8 +234,10 @@ int SocketApi::Close(int fd) {
     }
   }
   if (obj.use_count() > 1) return 0;  // another fd (dup) still refers to the object
+  if (obj->kind() == ObjKind::kPair) PairClose(static_cast<PairSock*>(obj.get()));
   if (obj->kind() == ObjKind::kTcp) {
     auto* t = static_cast<TcpSock*>(obj.get());
+    if (t->bound) impl_->tcp_ports.Release(t, t->bound_port);
     if (t->state == TcpSockState::kListening) stack_.tcp().CloseListener(t->listener, now_);
     if (t->state == TcpSockState::kConnected) {
       t->conn->set_sink(nullptr);
@@ -296,8 +250,23 @@ int SocketApi::Close(int fd) {
   return 0;
 }
 
+namespace {
+
+// A socketpair end has an unnamed AF_UNIX address: just the family (Linux: length 2).
+void UnnamedUnix(sockaddr* addr, socklen_t* len) {
+  const sa_family_t fam = AF_UNIX;
+  std::memcpy(addr, &fam, std::min<size_t>(*len, sizeof fam));
+  *len = sizeof fam;
+}
+
+}  // namespace
+
 int SocketApi::GetSockName(int fd, sockaddr* addr, socklen_t* len) {
   if (!addr || !len) return -EFAULT;
+  if (impl_->Pair(fd)) {
+    UnnamedUnix(addr, len);
+    return 0;
+  }
   if (TcpSock* t = impl_->Tcp(fd)) {
     if (t->state == TcpSockState::kConnected) {
       ToSockaddr(t->conn->local_addr(), t->conn->local_port(), addr, len);
@@ -316,6 +285,10 @@ int SocketApi::GetSockName(int fd, sockaddr* addr, socklen_t* len) {
 
 int SocketApi::GetPeerName(int fd, sockaddr* addr, socklen_t* len) {
   if (!addr || !len) return -EFAULT;
+  if (impl_->Pair(fd)) {  // Linux names the peer even after it closed
+    UnnamedUnix(addr, len);
+    return 0;
+  }
   if (TcpSock* t = impl_->Tcp(fd)) {
     if (t->state != TcpSockState::kConnected) return -ENOTCONN;
     ToSockaddr(t->conn->remote_addr(), t->conn->remote_port(), addr, len);

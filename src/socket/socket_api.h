@@ -32,7 +32,17 @@ namespace ustack {
 class Stack;
 class FdObject;
 class SocketObj;
+class UdpSock;
 struct KEvent;
+
+// One zero-copy receive buffer (see SocketApi::ZcRecv): read-only bytes in a received mbuf,
+// valid until the handle is given back to ZcRecvDone. The C API's struct ff_zc_iov has the
+// same layout.
+struct ZcIov {
+  const void* base;
+  size_t len;
+  uint64_t handle;
+};
 
 class SocketApi {
  public:
@@ -51,6 +61,9 @@ class SocketApi {
   // AF_INET with SOCK_STREAM or SOCK_DGRAM; SOCK_NONBLOCK sets O_NONBLOCK, SOCK_CLOEXEC is
   // accepted and ignored.
   int Socket(int domain, int type, int protocol);
+  // AF_UNIX (AF_LOCAL) SOCK_STREAM: two connected stream sockets inside this fd table, like
+  // Linux's socketpair(2); sv receives the two fds. Other types fail with EOPNOTSUPP.
+  int Socketpair(int domain, int type, int protocol, int sv[2]);
   int Bind(int fd, const sockaddr* addr, socklen_t len);
   int Listen(int fd, int backlog);
   int Accept(int fd, sockaddr* addr, socklen_t* len) { return Accept4(fd, addr, len, 0); }
@@ -60,11 +73,27 @@ class SocketApi {
   int Connect(int fd, const sockaddr* addr, socklen_t len);
   ssize_t Read(int fd, void* buf, size_t len);
   ssize_t Write(int fd, const void* buf, size_t len);
-  // flags: MSG_DONTWAIT and MSG_NOSIGNAL are honoured, MSG_MORE ignored; MSG_OOB and
-  // MSG_PEEK fail with EOPNOTSUPP.
+  // flags: MSG_DONTWAIT; MSG_NOSIGNAL (no signal is ever raised: EPIPE is returned) and
+  // MSG_MORE are accepted; MSG_OOB fails with EOPNOTSUPP (no urgent data).
   ssize_t SendTo(int fd, const void* buf, size_t len, int flags, const sockaddr* to,
                  socklen_t tolen);
+  // flags: MSG_DONTWAIT; MSG_PEEK (the bytes, or the datagram, stay queued); MSG_WAITALL
+  // (stream sockets: a blocking call returns only with len bytes, at end of stream, on an
+  // error or when SO_RCVTIMEO passes; ignored with MSG_PEEK, for UDP and when non-blocking,
+  // as on Linux); MSG_OOB fails with EOPNOTSUPP.
   ssize_t RecvFrom(int fd, void* buf, size_t len, int flags, sockaddr* from, socklen_t* fromlen);
+  // Zero-copy receive (TCP): lends the application up to iovcnt received segments without
+  // copying them, each as a read-only ZcIov pointing into the mbuf it arrived in. Returns the
+  // number of iovs filled, 0 at end of stream, or -errno (EAGAIN, ENOTCONN, EOPNOTSUPP for
+  // other socket types; blocks like recv on a blocking socket, MSG_DONTWAIT honoured). The
+  // bytes count as read: the receive window opens at once. Every lent buffer must be given
+  // back with ZcRecvDone, in any order, also after the socket is closed; until then its mbuf
+  // stays out of the pool. Buffers still lent when the SocketApi is destroyed are freed then.
+  ssize_t ZcRecv(int fd, ZcIov* iov, int iovcnt, int flags);
+  // Gives lent buffers back. -EINVAL when a handle is not lent (never, or returned already);
+  // the valid ones among them are still returned.
+  int ZcRecvDone(const ZcIov* iov, int iovcnt);
+  size_t zc_outstanding() const;
   ssize_t ReadV(int fd, const iovec* iov, int iovcnt);
   ssize_t WriteV(int fd, const iovec* iov, int iovcnt);
   ssize_t SendMsg(int fd, const msghdr* msg, int flags);
@@ -76,10 +105,11 @@ class SocketApi {
   int GetSockName(int fd, sockaddr* addr, socklen_t* len);
   int GetPeerName(int fd, sockaddr* addr, socklen_t* len);
 
-  // FIONBIO (int*), FIONREAD (int*: readable bytes of a TCP socket), FIOCLEX/FIONCLEX.
+  // FIONBIO (int*), FIONREAD (int*: readable bytes of a TCP or socketpair socket, the size
+  // of the next datagram of a UDP socket), FIOCLEX/FIONCLEX (FD_CLOEXEC, kept per fd).
   // Anything else fails with ENOTTY.
   int Ioctl(int fd, unsigned long request, void* arg);
-  // F_GETFL / F_SETFL (O_NONBLOCK), F_GETFD / F_SETFD (accepted, no exec here),
+  // F_GETFL / F_SETFL (O_NONBLOCK), F_GETFD / F_SETFD (FD_CLOEXEC, recorded: no exec here),
   // F_DUPFD / F_DUPFD_CLOEXEC. Anything else fails with EINVAL.
   int Fcntl(int fd, int cmd, long arg);
   int Dup(int fd);
@@ -115,11 +145,16 @@ class SocketApi {
   // Runs poll_once until done() holds: 0, or -EAGAIN when `timeout` (none: forever) passes,
   // or -EINTR when the loop is stopping. Without a hook: -EAGAIN at once.
   int Drive(const std::function<bool()>& done, std::optional<Duration> timeout);
+  int DriveUntil(const std::function<bool()>& done, std::optional<Instant> deadline);
   static std::optional<Duration> SockTimeout(Duration d);
+  std::optional<Instant> DeadlineAfter(Duration sock_timeout) const;
   int AcceptNow(int fd, sockaddr* addr, socklen_t* len, int flags);
   int ConnectWait(int fd, SocketObj* s);
   ssize_t SendNow(int fd, std::span<const uint8_t> data, const sockaddr* to, socklen_t tolen);
-  ssize_t RecvNow(int fd, std::span<uint8_t> out, sockaddr* from, socklen_t* fromlen);
+  ssize_t RecvNow(int fd, std::span<uint8_t> out, bool peek, sockaddr* from, socklen_t* fromlen);
+  ssize_t UdpRecvNow(UdpSock* u, std::span<uint8_t> out, bool peek, sockaddr* from,
+                     socklen_t* fromlen);
+  ssize_t ZcRecvNow(int fd, ZcIov* iov, int iovcnt);
   uint32_t ReadinessOf(int fd) const;
 
   Stack& stack_;

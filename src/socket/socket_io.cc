@@ -54,11 +54,20 @@ std::optional<Duration> SocketApi::SockTimeout(Duration d) {
   return d;
 }
 
+std::optional<Instant> SocketApi::DeadlineAfter(Duration sock_timeout) const {
+  if (sock_timeout <= Duration::Nanos(0)) return std::nullopt;
+  return now_ + sock_timeout;
+}
+
 int SocketApi::Drive(const std::function<bool()>& done, std::optional<Duration> timeout) {
+  return DriveUntil(done, timeout ? std::optional<Instant>(now_ + *timeout) : std::nullopt);
+}
+
+int SocketApi::DriveUntil(const std::function<bool()>& done, std::optional<Instant> deadline) {
   if (!poll_once_) return done() ? 0 : -EAGAIN;
-  const Instant deadline = timeout ? now_ + *timeout : Instant::Max();
+  const Instant end = deadline ? *deadline : Instant::Max();
   while (!done()) {
-    if (now_ >= deadline) return -EAGAIN;
+    if (now_ >= end) return -EAGAIN;
     if (!poll_once_()) return -EINTR;
   }
   return 0;
@@ -136,8 +145,18 @@ int SocketApi::Ioctl(int fd, unsigned long request, void* arg) {
     }
     case FIONREAD: {
       if (!arg) return -EFAULT;
+      if (PairSock* p = impl_->Pair(fd)) {
+        const int n = static_cast<int>(p->rx.size());
+        std::memcpy(arg, &n, sizeof n);
+        return 0;
+      }
+      if (UdpSock* u = impl_->Udp(fd)) {  // Linux: the size of the next datagram, 0 if none
+        const int n = u->Stash() == 0 ? static_cast<int>(u->peeked.size()) : 0;
+        std::memcpy(arg, &n, sizeof n);
+        return 0;
+      }
       TcpSock* t = impl_->Tcp(fd);
-      if (!t) return -ENOTTY;  // UDP: the size of the next datagram is not exposed yet
+      if (!t) return -ENOTTY;
       if (t->state == TcpSockState::kListening) return -EINVAL;  // as Linux
       const int n = t->state == TcpSockState::kConnected
                         ? static_cast<int>(std::min<size_t>(t->conn->readable_bytes(), INT_MAX))
@@ -147,7 +166,8 @@ int SocketApi::Ioctl(int fd, unsigned long request, void* arg) {
     }
     case FIOCLEX:
     case FIONCLEX:
-      return 0;  // nothing is ever exec'd with a stack fd
+      impl_->SetCloexec(fd, request == FIOCLEX);  // recorded; nothing is exec'd here
+      return 0;
     default:
       return -ENOTTY;
   }
@@ -163,12 +183,17 @@ int SocketApi::Fcntl(int fd, int cmd, long arg) {
       o->nonblocking = (arg & O_NONBLOCK) != 0;
       return 0;
     case F_GETFD:
+      return impl_->Cloexec(fd) ? FD_CLOEXEC : 0;
     case F_SETFD:
+      impl_->SetCloexec(fd, (arg & FD_CLOEXEC) != 0);
       return 0;
     case F_DUPFD:
-    case F_DUPFD_CLOEXEC:
+    case F_DUPFD_CLOEXEC: {
       if (arg < 0 || arg > kFdMax) return -EINVAL;
-      return impl_->InsertAtLeast(impl_->Shared(fd), static_cast<int>(arg));
+      const int nfd = impl_->InsertAtLeast(impl_->Shared(fd), static_cast<int>(arg));
+      if (nfd >= 0) impl_->SetCloexec(nfd, cmd == F_DUPFD_CLOEXEC);
+      return nfd;
+    }
     default:
       return -EINVAL;
   }

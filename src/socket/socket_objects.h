@@ -17,6 +17,7 @@
 #include "base/events.h"
 #include "base/intrusive_list.h"
 #include "base/time.h"
+#include "tcp/send_buffer.h"
 #include "tcp/tcp.h"
 #include "udp/udp.h"
 
@@ -38,7 +39,11 @@ struct Watch {
   OwnedNode<Watch> ready_node;
 };
 
-enum class ObjKind { kTcp, kUdp, kEpoll, kKqueue };
+enum class ObjKind { kTcp, kUdp, kPair, kEpoll, kKqueue };
+
+inline bool IsSocket(ObjKind k) {
+  return k == ObjKind::kTcp || k == ObjKind::kUdp || k == ObjKind::kPair;
+}
 
 class FdObject {
  public:
@@ -68,6 +73,10 @@ class SocketObj : public FdObject, public EventSink {
 
   Duration rcv_timeout = Duration::Nanos(0);  // SO_RCVTIMEO; zero waits forever
   Duration snd_timeout = Duration::Nanos(0);  // SO_SNDTIMEO; zero waits forever
+  bool reuse_addr = false;                    // SO_REUSEADDR (TCP bind rules: tcp_ports.h)
+  bool reuse_port = false;                    // SO_REUSEPORT
+  int rcvbuf = 0;                             // SO_RCVBUF as set (0: the default)
+  int sndbuf = 0;                             // SO_SNDBUF as set (0: the default)
 
  private:
   std::vector<Watch*> watches_;
@@ -86,7 +95,7 @@ class TcpSock final : public SocketObj {
   uint16_t bound_port = 0;
   bool bound = false;
   bool nodelay = false;
-  bool reuse_addr = false;
+  int user_mss = 0;               // TCP_MAXSEG as set (0: none)
   bool connect_reported = false;  // a connect() result was already returned once
   // Options applied to the connection once it exists (socket/tcp_options.h).
   bool linger_on = false;
@@ -106,11 +115,41 @@ class TcpSock final : public SocketObj {
 class UdpSock final : public SocketObj {
  public:
   UdpSock() : SocketObj(ObjKind::kUdp) {}
-  uint32_t Readiness() const override { return sock ? sock->events() : kEventOut; }
+  uint32_t Readiness() const override {
+    return (sock ? sock->events() : kEventOut) | (has_peeked ? kEventIn : 0);
+  }
 
   UdpSocket* sock = nullptr;  // null until bound (explicitly or by the first send)
   UdpEndpoint peer;           // set by connect()
   bool connected = false;
+  // Takes the next datagram from the transport into `peeked` unless one is there already:
+  // 0, or -errno (-EAGAIN when none is queued).
+  int Stash();
+  // A datagram taken from the transport by MSG_PEEK (or FIONREAD) and not yet read: the next
+  // receive returns it (the transport has no peek of its own).
+  bool has_peeked = false;
+  std::vector<uint8_t> peeked;
+  UdpEndpoint peeked_from;
+};
+
+// One end of a socketpair (AF_UNIX SOCK_STREAM inside the fd table). What one end writes goes
+// into the other end's receive ring. Shutdown flags follow Linux's sk_shutdown: SHUT_WR here
+// sets send_shut here and recv_shut on the peer; closing an end shuts both directions of the
+// other and cuts `peer` (ECONNRESET on the other end when unread bytes were dropped).
+class PairSock final : public SocketObj {
+ public:
+  static constexpr uint32_t kCapacity = 212992;  // Linux's default socket buffer size
+
+  PairSock() : SocketObj(ObjKind::kPair), rx(kCapacity) {}
+  uint32_t Readiness() const override;
+  // Bytes the peer may still write into this end's ring.
+  uint32_t room() const { return rx.free_space(); }
+
+  PairSock* peer = nullptr;
+  SendBuffer rx;  // a byte ring: bytes written by the peer, not yet read
+  bool recv_shut = false;
+  bool send_shut = false;
+  int error = 0;  // SO_ERROR
 };
 
 class EpollObj final : public FdObject {

@@ -4,7 +4,9 @@
 
 #include <sys/time.h>
 
+#include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "socket/fd_table.h"
 #include "socket/tcp_options.h"
@@ -20,13 +22,17 @@ int ReadInt(const void* val, socklen_t len, int* out) {
   return 0;
 }
 
-int WriteInt(int v, void* val, socklen_t* len) {
+// Like Linux, getsockopt copies at most *len bytes of the value and sets *len to that count.
+int WriteBytes(const void* src, size_t n, void* val, socklen_t* len) {
   if (!val || !len) return -EFAULT;
-  if (*len < static_cast<socklen_t>(sizeof(int))) return -EINVAL;
-  std::memcpy(val, &v, sizeof v);
-  *len = sizeof v;
+  if (static_cast<int>(*len) < 0) return -EINVAL;
+  const size_t copy = std::min(n, static_cast<size_t>(*len));
+  std::memcpy(val, src, copy);
+  *len = static_cast<socklen_t>(copy);
   return 0;
 }
+
+int WriteInt(int v, void* val, socklen_t* len) { return WriteBytes(&v, sizeof v, val, len); }
 
 // SO_RCVTIMEO / SO_SNDTIMEO take a struct timeval; Linux fails EDOM on a bad tv_usec and
 // treats a negative time as zero (wait forever).
@@ -42,76 +48,151 @@ int ReadTimeval(const void* val, socklen_t len, Duration* out) {
 }
 
 int WriteTimeval(Duration d, void* val, socklen_t* len) {
-  if (!val || !len) return -EFAULT;
-  if (*len < static_cast<socklen_t>(sizeof(timeval))) return -EINVAL;
   timeval tv{};
   tv.tv_sec = d.nanos() / 1000000000;
   tv.tv_usec = (d.nanos() % 1000000000) / 1000;
-  std::memcpy(val, &tv, sizeof tv);
-  *len = sizeof tv;
-  return 0;
+  return WriteBytes(&tv, sizeof tv, val, len);
+}
+
+// SO_RCVBUF / SO_SNDBUF as Linux stores them: twice the request (room for bookkeeping),
+// within [min, 2 * kMaxSockBuf]. ustack records the value; its buffers keep the stack's sizes.
+inline constexpr int kMaxSockBuf = 4 << 20;
+int SockBufValue(int v, int min) { return std::max(std::clamp(v, 0, kMaxSockBuf) * 2, min); }
+
+// What getsockopt reports before SO_RCVBUF / SO_SNDBUF are set: the real buffer sizes.
+int DefaultSockBuf(const SocketObj* s) {
+  if (s->kind() == ObjKind::kTcp) return static_cast<int>(TcpConfig{}.receive_buffer);
+  return static_cast<int>(PairSock::kCapacity);
+}
+
+int SetSocketLevel(SocketObj* s, int name, int v) {
+  switch (name) {
+    case SO_REUSEADDR:
+      s->reuse_addr = v != 0;
+      return 0;
+    case SO_REUSEPORT:
+      s->reuse_port = v != 0;
+      return 0;
+    case SO_RCVBUF:
+      s->rcvbuf = SockBufValue(v, 2304);  // Linux's SOCK_MIN_RCVBUF
+      return 0;
+    case SO_SNDBUF:
+      s->sndbuf = SockBufValue(v, 4608);  // Linux's SOCK_MIN_SNDBUF
+      return 0;
+    case SO_KEEPALIVE:
+      return s->kind() == ObjKind::kTcp ? 1 : 0;  // TCP: tcp_options.cc; others: no effect
+    default:
+      return -ENOPROTOOPT;
+  }
+}
+
+int GetSocketLevel(SocketObj* s, int name, void* val, socklen_t* len) {
+  auto* t = s->kind() == ObjKind::kTcp ? static_cast<TcpSock*>(s) : nullptr;
+  switch (name) {
+    case SO_RCVTIMEO:
+      return WriteTimeval(s->rcv_timeout, val, len);
+    case SO_SNDTIMEO:
+      return WriteTimeval(s->snd_timeout, val, len);
+    case SO_ERROR: {
+      int err = 0;
+      if (t && t->state == TcpSockState::kConnected) err = t->conn->TakeError();
+      if (s->kind() == ObjKind::kPair) err = std::exchange(static_cast<PairSock*>(s)->error, 0);
+      return WriteInt(err, val, len);
+    }
+    case SO_TYPE:
+      return WriteInt(s->kind() == ObjKind::kUdp ? SOCK_DGRAM : SOCK_STREAM, val, len);
+    case SO_DOMAIN:
+      return WriteInt(s->kind() == ObjKind::kPair ? AF_UNIX : AF_INET, val, len);
+    case SO_PROTOCOL:
+      return WriteInt(t ? IPPROTO_TCP : s->kind() == ObjKind::kUdp ? IPPROTO_UDP : 0, val, len);
+    case SO_REUSEADDR:
+      return WriteInt(s->reuse_addr, val, len);
+    case SO_REUSEPORT:
+      return WriteInt(s->reuse_port, val, len);
+    case SO_RCVBUF:
+      return WriteInt(s->rcvbuf ? s->rcvbuf : DefaultSockBuf(s), val, len);
+    case SO_SNDBUF:
+      return WriteInt(s->sndbuf ? s->sndbuf : DefaultSockBuf(s), val, len);
+    case SO_ACCEPTCONN:
+      return WriteInt(t && t->state == TcpSockState::kListening, val, len);
+    case SO_KEEPALIVE:
+      return WriteInt(0, val, len);  // TCP answered in tcp_options.cc
+    default:
+      return -ENOPROTOOPT;
+  }
+}
+
+// TCP_MAXSEG: Linux accepts 0 (no limit) or 88..32767. The value is recorded and reported
+// before the connection exists; ustack's MSS option follows the interface MTU.
+inline constexpr int kTcpDefaultMss = 536;  // RFC 9293 3.7.1
+
+int GetTcpMaxSeg(TcpSock* t, void* val, socklen_t* len, Instant now) {
+  int mss = t->user_mss ? t->user_mss : kTcpDefaultMss;
+  if (t->state == TcpSockState::kConnected) {
+    tcp_info info{};
+    t->conn->GetInfo(&info, now);
+    if (info.tcpi_snd_mss) mss = static_cast<int>(info.tcpi_snd_mss);
+  }
+  return WriteInt(mss, val, len);
 }
 
 }  // namespace
 
 int SocketApi::SetSockOpt(int fd, int level, int name, const void* val, socklen_t len) {
-  FdObject* o = impl_->Get(fd);
-  if (!o) return -EBADF;
+  if (!impl_->Get(fd)) return -EBADF;
   SocketObj* s = impl_->Sock(fd);
   if (!s) return -ENOTSOCK;
+  TcpSock* t = impl_->Tcp(fd);
   if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
     Duration d;
     if (int rc = ReadTimeval(val, len, &d); rc < 0) return rc;
     (name == SO_RCVTIMEO ? s->rcv_timeout : s->snd_timeout) = d;
     return 0;
   }
-  if (TcpSock* tcp = impl_->Tcp(fd)) {
-    if (int rc = SetTcpOption(tcp, level, name, val, len, now_); rc <= 0) return rc;
+  if (level != SOL_SOCKET && s->kind() == ObjKind::kPair) return -EOPNOTSUPP;  // as AF_UNIX
+  if (t) {
+    if (int rc = SetTcpOption(t, level, name, val, len, now_); rc <= 0) return rc;
   }
+  if (level == SOL_SOCKET && name == SO_LINGER) {  // UDP, socketpair: accepted, no effect
+    if (!val) return -EFAULT;
+    return len < static_cast<socklen_t>(sizeof(linger)) ? -EINVAL : 0;
+  }
+  if (level != SOL_SOCKET && (level != IPPROTO_TCP || !t)) return -ENOPROTOOPT;
   int v = 0;
   if (int rc = ReadInt(val, len, &v); rc < 0) return rc;
-  TcpSock* t = impl_->Tcp(fd);
-  if (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_REUSEPORT)) {
-    if (t) t->reuse_addr = v != 0;
-    return 0;
-  }
-  if (level == IPPROTO_TCP && name == TCP_NODELAY && t) {
+  if (level == SOL_SOCKET) return SetSocketLevel(s, name, v);
+  if (name == TCP_NODELAY) {
     t->nodelay = v != 0;
     if (t->state == TcpSockState::kConnected) t->conn->set_nodelay(t->nodelay);
+    return 0;
+  }
+  if (name == TCP_MAXSEG) {
+    if (v != 0 && (v < 88 || v > 32767)) return -EINVAL;
+    t->user_mss = v;
     return 0;
   }
   return -ENOPROTOOPT;
 }
 
 int SocketApi::GetSockOpt(int fd, int level, int name, void* val, socklen_t* len) {
-  FdObject* o = impl_->Get(fd);
-  if (!o) return -EBADF;
+  if (!impl_->Get(fd)) return -EBADF;
   SocketObj* s = impl_->Sock(fd);
   if (!s) return -ENOTSOCK;
+  if (!val || !len) return -EFAULT;
+  if (level != SOL_SOCKET && s->kind() == ObjKind::kPair) return -EOPNOTSUPP;  // as AF_UNIX
   TcpSock* t = impl_->Tcp(fd);
   if (t) {
     if (int rc = GetTcpOption(t, level, name, val, len, now_); rc <= 0) return rc;
   }
-  if (level == SOL_SOCKET) {
-    switch (name) {
-      case SO_RCVTIMEO:
-        return WriteTimeval(s->rcv_timeout, val, len);
-      case SO_SNDTIMEO:
-        return WriteTimeval(s->snd_timeout, val, len);
-      case SO_ERROR:
-        return WriteInt(t && t->state == TcpSockState::kConnected ? t->conn->TakeError() : 0, val,
-                        len);
-      case SO_TYPE:
-        return WriteInt(t ? SOCK_STREAM : SOCK_DGRAM, val, len);
-      case SO_REUSEADDR:
-        return WriteInt(t && t->reuse_addr, val, len);
-      case SO_ACCEPTCONN:
-        return WriteInt(t && t->state == TcpSockState::kListening, val, len);
-      default:
-        return -ENOPROTOOPT;
-    }
+  if (level == SOL_SOCKET && name == SO_LINGER) {
+    const linger off{0, 0};
+    return WriteBytes(&off, sizeof off, val, len);
   }
-  if (level == IPPROTO_TCP && name == TCP_NODELAY && t) return WriteInt(t->nodelay, val, len);
+  if (level == SOL_SOCKET) return GetSocketLevel(s, name, val, len);
+  // Linux: an IP-layer level it does not know fails EOPNOTSUPP on get (ENOPROTOOPT on set).
+  if (level != IPPROTO_TCP || !t) return level == IPPROTO_IP ? -ENOPROTOOPT : -EOPNOTSUPP;
+  if (name == TCP_NODELAY) return WriteInt(t->nodelay, val, len);
+  if (name == TCP_MAXSEG) return GetTcpMaxSeg(t, val, len, now_);
   return -ENOPROTOOPT;
 }
 
@@ -123,11 +204,15 @@ int SocketApi::EpollCtl(int epfd, int op, int fd, epoll_event* ev) {
   if (!e || !s) return -EBADF;
   if (e->kind() != ObjKind::kEpoll || epfd == fd) return -EINVAL;
   // Nested epoll, and epoll over a kqueue, are not supported.
-  if (s->kind() != ObjKind::kTcp && s->kind() != ObjKind::kUdp) return -EPERM;
+  if (!IsSocket(s->kind())) return -EPERM;
   auto* ep = static_cast<EpollObj*>(e);
+  // Linux: EPOLLEXCLUSIVE goes only with these bits, and only on EPOLL_CTL_ADD.
+  constexpr uint32_t kExclusiveOk =
+      EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE;
   switch (op) {
     case EPOLL_CTL_ADD:
       if (!ev) return -EFAULT;
+      if ((ev->events & EPOLLEXCLUSIVE) && (ev->events & ~kExclusiveOk)) return -EINVAL;
       return ep->Add(fd, static_cast<SocketObj*>(s), *ev);
     case EPOLL_CTL_MOD:
       if (!ev) return -EFAULT;

@@ -20,19 +20,17 @@ int ReadIntOpt(const void* val, socklen_t len, int* out) {
   return 0;
 }
 
+// Like Linux: copies at most *len bytes of the value and sets *len to that count.
 int WriteBytes(const void* src, size_t n, void* val, socklen_t* len) {
   if (!val || !len) return -EFAULT;
+  if (static_cast<int>(*len) < 0) return -EINVAL;
   const size_t copy = std::min(n, static_cast<size_t>(*len));
   std::memcpy(val, src, copy);
   *len = static_cast<socklen_t>(copy);
   return 0;
 }
 
-int WriteIntOpt(int v, void* val, socklen_t* len) {
-  if (!val || !len) return -EFAULT;
-  if (*len < static_cast<socklen_t>(sizeof(int))) return -EINVAL;
-  return WriteBytes(&v, sizeof v, val, len);
-}
+int WriteIntOpt(int v, void* val, socklen_t* len) { return WriteBytes(&v, sizeof v, val, len); }
 
 // Integer options at IPPROTO_TCP level kept on the socket and applied to the connection.
 bool IsTcpIntOption(int name) {
@@ -104,7 +102,6 @@ int SetTcpOption(TcpSock* t, int level, int name, const void* val, socklen_t len
 
 int GetTcpOption(TcpSock* t, int level, int name, void* val, socklen_t* len, Instant now) {
   if (level == SOL_SOCKET && name == SO_LINGER) {
-    if (len && *len < static_cast<socklen_t>(sizeof(linger))) return -EINVAL;
     linger l{t->linger_on ? 1 : 0, t->linger_secs};
     return WriteBytes(&l, sizeof l, val, len);
   }

@@ -181,6 +181,29 @@ Result<size_t> Connection::Recv(std::span<uint8_t> out, Instant now) {
   return Error{EAGAIN};
 }
 
+Result<size_t> Connection::Peek(std::span<uint8_t> out) {
+  if (!rcv_q_.empty() && !read_shutdown_) return rcv_q_.Peek(out);
+  if (pending_error_ != 0) return Error{TakeError()};
+  if (read_shutdown_ || ReceiveClosed()) return size_t{0};
+  return Error{EAGAIN};
+}
+
+Result<size_t> Connection::RecvChunks(std::vector<RecvChunk>* out, size_t max_chunks) {
+  if (!rcv_q_.empty() && !read_shutdown_) {
+    size_t n = 0;
+    RecvChunk c;
+    while (max_chunks-- > 0 && rcv_q_.PopChunk(&c)) {
+      n += c.len;
+      out->push_back(std::move(c));
+    }
+    MaybeWindowUpdate();  // the lent bytes no longer count against the window
+    return n;
+  }
+  if (pending_error_ != 0) return Error{TakeError()};
+  if (read_shutdown_ || ReceiveClosed()) return size_t{0};
+  return Error{EAGAIN};
+}
+
 size_t Connection::writable_bytes() const {
   const bool open = state_ == TcpState::kEstablished || state_ == TcpState::kCloseWait;
   return open && !fin_queued_ && !write_error_ ? snd_buf_.free_space() : 0;

@@ -73,6 +73,8 @@ class Connection final : public TcpConnection {
   // TcpConnection (connection.cc).
   Result<size_t> Send(std::span<const uint8_t> data, Instant now) override;
   Result<size_t> Recv(std::span<uint8_t> out, Instant now) override;
+  Result<size_t> Peek(std::span<uint8_t> out) override;
+  Result<size_t> RecvChunks(std::vector<RecvChunk>* out, size_t max_chunks) override;
   size_t readable_bytes() const override { return rcv_q_.size(); }
   size_t writable_bytes() const override;
   void Shutdown(bool read, bool write, Instant now) override;
@@ -132,6 +134,7 @@ class Connection final : public TcpConnection {
   TimerKind timer_kind() const { return timer_kind_; }
   Instant timer_deadline() const { return main_timer_.deadline(); }
   uint32_t ooo_count() const { return static_cast<uint32_t>(ooo_.count()); }
+  const ReassemblyQueue& reassembly() const { return ooo_; }
   bool ws_ok() const { return ws_ok_; }
   uint8_t snd_wscale() const { return snd_wscale_; }
   uint8_t rcv_wscale() const { return rcv_wscale_; }

@@ -30,6 +30,26 @@ size_t RecvQueue::Read(std::span<uint8_t> out) {
   return done;
 }
 
+size_t RecvQueue::Peek(std::span<uint8_t> out) const {
+  size_t done = 0;
+  for (auto it = chunks_.begin(); it != chunks_.end() && done < out.size(); ++it) {
+    const size_t want = std::min<size_t>(it->len, out.size() - done);
+    const size_t got = it->pkt.CopyOut(it->off, out.subspan(done, want));
+    std::fill(out.begin() + static_cast<long>(done + got),
+              out.begin() + static_cast<long>(done + want), 0);
+    done += want;
+  }
+  return done;
+}
+
+bool RecvQueue::PopChunk(RecvChunk* out) {
+  if (chunks_.empty()) return false;
+  *out = std::move(chunks_.front());
+  chunks_.pop_front();
+  size_ -= out->len;
+  return true;
+}
+
 void RecvQueue::Clear() {
   chunks_.clear();
   size_ = 0;

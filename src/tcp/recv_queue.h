@@ -34,6 +34,10 @@ class RecvQueue {
   void Push(RecvChunk chunk);
   // Copies and consumes up to out.size() bytes; returns bytes read.
   size_t Read(std::span<uint8_t> out);
+  // Copies up to out.size() bytes without consuming them (MSG_PEEK).
+  size_t Peek(std::span<uint8_t> out) const;
+  // Moves the first chunk to *out (zero-copy receive); false when empty.
+  bool PopChunk(RecvChunk* out);
   void Clear();
 
  private:

@@ -4,10 +4,12 @@
 // timers live on the stack's TimerWheel, randomness comes from an injected Random.
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "base/addr.h"
 #include "base/events.h"
@@ -16,6 +18,7 @@
 #include "base/time.h"
 #include "base/timer_wheel.h"
 #include "net/ip_output.h"
+#include "tcp/recv_queue.h"
 
 struct tcp_info;  // <netinet/tcp.h>, Linux layout; filled by TcpConnection::GetInfo
 
@@ -170,6 +173,17 @@ class TcpConnection {
   // Reads in-order bytes. 0 means end of stream (FIN received and all read); EAGAIN when
   // nothing is ready; ECONNRESET (once) after a reset.
   virtual Result<size_t> Recv(std::span<uint8_t> out, Instant now) = 0;
+  // Like Recv, but leaves the bytes queued (MSG_PEEK).
+  virtual Result<size_t> Peek(std::span<uint8_t> out) {
+    (void)out;
+    return Error{EOPNOTSUPP};
+  }
+  // Zero-copy receive: moves up to max_chunks queued chunks (payload still in the mbufs it
+  // arrived in) to *out; returns the bytes moved, with Recv's meaning of 0 and errors.
+  virtual Result<size_t> RecvChunks(std::vector<RecvChunk>* out, size_t max_chunks) {
+    (void)out, (void)max_chunks;
+    return Error{EOPNOTSUPP};
+  }
   virtual size_t readable_bytes() const = 0;
   virtual size_t writable_bytes() const = 0;
   // SHUT_RD / SHUT_WR semantics; shutting down writing sends FIN after queued data.

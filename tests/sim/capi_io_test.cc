@@ -274,7 +274,8 @@ TEST_F(CapiIoTest, WrongArgumentsAndStatesGiveLinuxErrors) {
   EXPECT_EQ(b().EpollCtl(ep, EPOLL_CTL_MOD, t, &ev), -EINVAL);
   EXPECT_EQ(b().EpollWait(kq, &ev, 1, 0), -EINVAL);
   char buf[4];
-  EXPECT_EQ(b().RecvFrom(t, buf, sizeof buf, MSG_PEEK, nullptr, nullptr), -EOPNOTSUPP);
+  EXPECT_EQ(b().RecvFrom(t, buf, sizeof buf, MSG_PEEK, nullptr, nullptr), -ENOTCONN);
+  EXPECT_EQ(b().RecvFrom(t, buf, sizeof buf, MSG_OOB, nullptr, nullptr), -EOPNOTSUPP);
   EXPECT_EQ(b().SendTo(u, buf, sizeof buf, 0, nullptr, 0), -EDESTADDRREQ);
 }
 

@@ -91,12 +91,33 @@ int ff_ioctl(int fd, unsigned long request, ...);
 int ff_select(int nfds, fd_set* readfds, fd_set* writefds, fd_set* exceptfds,
               struct timeval* timeout);
 int ff_poll(struct pollfd fds[], nfds_t nfds, int timeout);
-/* Not supported: -1 with EOPNOTSUPP. */
+/* AF_UNIX (AF_LOCAL) SOCK_STREAM, optionally with SOCK_NONBLOCK / SOCK_CLOEXEC: two connected
+ * stream sockets inside the stack, usable with ff_read/ff_write, ff_epoll, ff_poll and
+ * ff_kevent, like Linux's socketpair(2). AF_INET: EOPNOTSUPP; SOCK_DGRAM and SOCK_SEQPACKET
+ * pairs are not implemented (EOPNOTSUPP). */
 int ff_socketpair(int domain, int type, int protocol, int* sv);
 int ff_dup(int oldfd);
 /* newfd must be at least 3: fds 0-2 are the process's, not the stack's (EBADF). */
 int ff_dup2(int oldfd, int newfd);
 int ff_gettimeofday(struct timeval* tv, struct timezone* tz);
+
+/* Zero-copy receive (TCP). ff_zc_recv lends the application up to iovcnt received segments
+ * without copying: each ff_zc_iov points into the packet buffer the bytes arrived in and is
+ * read-only. Returns the number of iovs filled, 0 at end of stream, -1 with errno (EAGAIN,
+ * ENOTCONN, EOPNOTSUPP on a UDP socket or socketpair end, ...); blocks like ff_recv unless
+ * the socket is non-blocking or flags has MSG_DONTWAIT. The bytes count as read (the window
+ * opens), so the next ff_zc_recv or ff_read continues after them.
+ * Every lent buffer must be given back with ff_zc_recv_done, in any order, also after the
+ * socket is closed: until then its packet buffer stays out of the stack's pool, so give them
+ * back soon. -1 with EINVAL when a handle is not lent (never, or given back already); the
+ * valid ones among them are still given back. */
+struct ff_zc_iov {
+  const void* iov_base;
+  size_t iov_len;
+  uint64_t zc_handle; /* opaque */
+};
+ssize_t ff_zc_recv(int fd, struct ff_zc_iov* iov, int iovcnt, int flags);
+int ff_zc_recv_done(const struct ff_zc_iov* iov, int iovcnt);
 
 int ff_kqueue(void);
 int ff_kevent(int kq, const struct kevent* changelist, int nchanges, struct kevent* eventlist,
