@@ -17,8 +17,49 @@ constexpr size_t kServerBuf = 64 * 1024;
 constexpr Duration kGrace = Duration::Seconds(5);  // after the end, for the last replies
 constexpr Duration kConnectTimeout = Duration::Seconds(5);
 
-co::Task<void> ServeConnection(co::Scheduler& sched, int fd, ServerStats* stats) {
-  std::vector<uint8_t> buf(kServerBuf);
+// Sink: the stream starts with an 8-byte count (host order) of the bytes that follow; once
+// they have all been read and dropped, the count is sent back so that the client knows when
+// everything arrived. Then the next transfer may start on the same connection.
+co::Task<void> SinkConnection(int fd, uint32_t buf_size, ServerStats* stats) {
+  std::vector<uint8_t> buf(std::max<uint32_t>(buf_size, 8));
+  for (;;) {
+    uint8_t header[8];
+    const ssize_t h = co_await co::ReadExactly(fd, header);
+    if (h != static_cast<ssize_t>(sizeof header)) {
+      if (h < 0 && h != -ECONNRESET && h != -ECANCELED) ++stats->errors;
+      co_return;  // end of stream (or a broken one)
+    }
+    uint64_t want = 0;
+    std::memcpy(&want, header, sizeof want);
+    uint64_t got = 0;
+    while (got < want) {
+      const size_t len = static_cast<size_t>(std::min<uint64_t>(buf.size(), want - got));
+      const ssize_t n = co_await co::Read(fd, std::span<uint8_t>(buf.data(), len));
+      if (n <= 0) {
+        if (n < 0 && n != -ECONNRESET && n != -ECANCELED) ++stats->errors;
+        co_return;
+      }
+      got += static_cast<uint64_t>(n);
+      stats->bytes += static_cast<uint64_t>(n);
+    }
+    std::memcpy(header, &got, sizeof got);
+    if (co_await co::WriteAll(fd, header) < 0) {
+      ++stats->errors;
+      co_return;
+    }
+  }
+}
+
+co::Task<void> ServeConnection(co::Scheduler& sched, int fd, ServerOptions opts,
+                               ServerStats* stats) {
+  ++stats->open;
+  if (opts.sink) {
+    co_await SinkConnection(fd, opts.buf, stats);
+    --stats->open;
+    sched.Close(fd);
+    co_return;
+  }
+  std::vector<uint8_t> buf(opts.buf);
   for (;;) {
     const ssize_t n = co_await co::Read(fd, buf);
     if (n <= 0) {
@@ -33,6 +74,7 @@ co::Task<void> ServeConnection(co::Scheduler& sched, int fd, ServerStats* stats)
       break;
     }
   }
+  --stats->open;
   sched.Close(fd);
 }
 
@@ -161,10 +203,10 @@ uint64_t LatencyHistogram::Percentile(double q) const {
   return kMaxMicros;
 }
 
-co::Task<int> RunServer(co::Scheduler& sched, ServerOptions opts, ServerStats* stats) {
-  const int lfd = co::ListenOn(sched, opts.udp ? SOCK_DGRAM : SOCK_STREAM, opts.addr, 4096);
-  if (lfd < 0) co_return lfd;
-  if (opts.udp) co_return co_await ServeUdp(sched, lfd, stats);
+namespace {
+
+// Accepts on one listening socket until cancelled, serving each connection in a child task.
+co::Task<void> AcceptLoop(co::Scheduler& sched, int lfd, ServerOptions opts, ServerStats* stats) {
   co::Context* ctx = co_await co::CurrentContext{};
   for (;;) {
     const int fd = co_await co::Accept(lfd);
@@ -176,9 +218,34 @@ co::Task<int> RunServer(co::Scheduler& sched, ServerOptions opts, ServerStats* s
     }
     sched.backend().SetIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1);
     ++stats->connections;
-    sched.Spawn(ServeConnection(sched, fd, stats), ctx);
+    sched.Spawn(ServeConnection(sched, fd, opts, stats), ctx);
   }
   sched.Close(lfd);
+}
+
+}  // namespace
+
+co::Task<int> RunServer(co::Scheduler& sched, ServerOptions opts, ServerStats* stats) {
+  if (opts.udp) {
+    const int fd = co::ListenOn(sched, SOCK_DGRAM, opts.addr);
+    if (fd < 0) co_return fd;
+    co_return co_await ServeUdp(sched, fd, stats);
+  }
+  std::vector<int> lfds;
+  for (uint32_t i = 0; i < std::max<uint32_t>(opts.ports, 1); ++i) {
+    sockaddr_in a = opts.addr;
+    a.sin_port = htons(static_cast<uint16_t>(ntohs(opts.addr.sin_port) + i));
+    const int lfd = co::ListenOn(sched, SOCK_STREAM, a, 4096);
+    if (lfd < 0) {
+      for (const int fd : lfds) sched.Close(fd);
+      co_return lfd;
+    }
+    lfds.push_back(lfd);
+  }
+  co::Context* ctx = co_await co::CurrentContext{};
+  for (size_t i = 1; i < lfds.size(); ++i)
+    sched.Spawn(AcceptLoop(sched, lfds[i], opts, stats), ctx);
+  co_await AcceptLoop(sched, lfds[0], opts, stats);
   co_return 0;
 }
 

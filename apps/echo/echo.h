@@ -33,10 +33,14 @@ class LatencyHistogram {
 struct ServerOptions {
   sockaddr_in addr = {};
   bool udp = false;
+  bool sink = false;         // TCP: read and discard; at end of stream send the 8-byte count
+  uint32_t buf = 64 * 1024;  // read buffer per connection
+  uint32_t ports = 1;        // TCP: listen on ports [addr port, addr port + ports)
 };
 
 struct ServerStats {
   uint64_t connections = 0;
+  uint64_t open = 0;  // connections being served now
   uint64_t bytes = 0;
   uint64_t datagrams = 0;
   uint64_t errors = 0;

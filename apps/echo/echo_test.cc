@@ -1,7 +1,10 @@
 // Tests of ustack-echo's logic on the kernel backend over 127.0.0.1: the latency
 // histogram's percentiles, and the server with TCP and UDP clients for one second each
-// (requests answered, no errors, sane latencies, a parseable JSON report).
+// (requests answered, no errors, sane latencies, a parseable JSON report); the benchmark
+// modes: bulk into a sink server, a round trip after an idle period, and holding many
+// connections over several server ports.
 #include "echo.h"
+#include "modes.h"
 
 #include <gtest/gtest.h>
 
@@ -78,6 +81,120 @@ TEST(Echo, UdpClientAgainstServer) {
   EXPECT_GT(s.requests, 100u);
   EXPECT_EQ(s.errors, 0u);
   EXPECT_EQ(s.conns_ok, 2u);
+}
+
+// A server with `so` on a free port (ports consecutive free ones) and `client` on one
+// scheduler; returns the server's stats once the client task has finished.
+template <typename Client>
+ServerStats WithServer(ServerOptions so, Client client) {
+  co::KernelBackend backend;
+  co::Scheduler sched(backend);
+  co::CancelSource stop(sched);
+  co::Context server_ctx = co::Context::Child(*sched.root(), Instant::Max(), stop.state());
+  const int probe = co::ListenOn(sched, SOCK_STREAM, so.addr);
+  EXPECT_GE(probe, 0);
+  backend.GetSockName(probe, &so.addr);
+  backend.Close(probe);
+  ServerStats sstats;
+  int server_rc = 1;
+  sched.Spawn([](co::Task<int> t, int* rc) -> co::Task<void> { *rc = co_await std::move(t); }(
+                                               RunServer(sched, so, &sstats), &server_rc),
+              &server_ctx);
+  bool done = false;
+  sched.Spawn([](co::Task<void> t, bool* d) -> co::Task<void> {
+    co_await std::move(t);
+    *d = true;
+  }(client(sched, so.addr), &done));
+  sched.RunUntil([&] { return done; }, Duration::Millis(10));
+  stop.Cancel();
+  sched.RunUntil([] { return false; }, Duration::Millis(10));
+  EXPECT_EQ(server_rc, 0);
+  EXPECT_EQ(sched.live(), 0u);
+  return sstats;
+}
+
+TEST(EchoModes, BulkIntoSinkIsCountedByTheServer) {
+  ServerOptions so{co::MakeAddr("127.0.0.1", 0), false};
+  so.sink = true;
+  BulkOptions bo;
+  bo.bytes = 8 * 1024 * 1024 + 3;  // not a multiple of the chunk
+  BulkStats bs;
+  const ServerStats ss = WithServer(so, [&](co::Scheduler& sched, sockaddr_in addr) {
+    bo.addr = addr;
+    return RunBulk(sched, bo, &bs);
+  });
+  EXPECT_EQ(bs.error, 0);
+  EXPECT_EQ(bs.sent, bo.bytes);
+  EXPECT_EQ(bs.server_count, bo.bytes);
+  EXPECT_EQ(ss.bytes, bo.bytes);
+  EXPECT_EQ(ss.errors, 0u);
+  EXPECT_GT(bs.elapsed, Duration());
+  EXPECT_NE(BulkJson(bo, bs, "kernel").find("\"server_count\":8388611"), std::string::npos);
+}
+
+std::vector<std::string> g_marks;
+void RecordMark(const char* what) { g_marks.emplace_back(what); }
+
+TEST(EchoModes, IdleMeasuresTheRoundTripAfterThePause) {
+  g_marks.clear();
+  IdleOptions io;
+  io.idle = Duration::Millis(300);
+  io.warmup = 20;
+  io.after = 5;
+  io.mark = RecordMark;
+  IdleStats is;
+  Instant start;
+  const ServerStats ss = WithServer(ServerOptions{co::MakeAddr("127.0.0.1", 0), false},
+                                    [&](co::Scheduler& sched, sockaddr_in addr) {
+                                      io.addr = addr;
+                                      start = sched.backend().Now();
+                                      return RunIdle(sched, io, &is);
+                                    });
+  EXPECT_EQ(is.error, 0);
+  EXPECT_GT(is.first, Duration());
+  EXPECT_LT(is.first, Duration::Millis(100));  // the pause itself is not in the figure
+  EXPECT_GT(is.warm_median, Duration());
+  EXPECT_EQ(ss.bytes, (20u + 1 + 5) * 64);
+  EXPECT_EQ(g_marks, (std::vector<std::string>{"idle_start", "idle_end"}));
+}
+
+TEST(EchoModes, HoldOpensConnectionsOverSeveralPorts) {
+  g_marks.clear();
+  ServerOptions so{co::MakeAddr("127.0.0.1", 0), false};
+  so.buf = 64;
+  HoldOptions ho;
+  ho.conns = 200;
+  ho.concurrency = 16;
+  ho.hold = Duration::Millis(50);
+  ho.mark = RecordMark;
+  HoldStats hs;
+  const ServerStats ss = WithServer(so, [&](co::Scheduler& sched, sockaddr_in addr) {
+    ho.addr = addr;
+    return RunHold(sched, ho, &hs);
+  });
+  EXPECT_EQ(hs.ok, 200u);
+  EXPECT_EQ(hs.failed, 0u);
+  EXPECT_GT(hs.open_time, Duration());
+  EXPECT_EQ(ss.connections, 200u);
+  EXPECT_EQ(g_marks, std::vector<std::string>{"established"});
+}
+
+TEST(EchoModes, ServerListensOnConsecutivePorts) {
+  // Two ports: connections spread over both must all be accepted.
+  ServerOptions so{co::MakeAddr("127.0.0.1", 0), false};
+  so.ports = 2;
+  HoldOptions ho;
+  ho.conns = 10;
+  ho.ports = 2;
+  ho.hold = Duration();
+  HoldStats hs;
+  // The probe in WithServer finds one free port; the next one is very likely free too.
+  const ServerStats ss = WithServer(so, [&](co::Scheduler& sched, sockaddr_in addr) {
+    ho.addr = addr;
+    return RunHold(sched, ho, &hs);
+  });
+  EXPECT_EQ(hs.ok, 10u);
+  EXPECT_EQ(ss.connections, 10u);
 }
 
 }  // namespace

@@ -60,7 +60,28 @@ void HttpConnection::GenerateBody(Stream stream, uint64_t offset, std::span<uint
 }
 
 HttpConnection::HttpConnection(HttpContext& ctx)
-    : ctx_(ctx), parser_(ctx.options.max_head), in_(kInputBuffer) {}
+    : ctx_(ctx), parser_(ctx.options.max_head), in_(kInputBuffer) {
+  pending_.reserve(1024);  // a typical response head and small body without regrowing
+}
+
+void HttpConnection::Reset() {
+  parser_.Reset();
+  in_pos_ = in_len_ = 0;
+  need_input_ = true;
+  peer_eof_ = closing_ = shut_ = false;
+  pending_.clear();
+  pending_pos_ = 0;
+  stream_ = Stream::kNone;
+  stream_off_ = stream_len_ = 0;
+  route_ = Route::kFail;
+  fail_status_ = 0;
+  fail_reason_.clear();
+  allow_.clear();
+  bytes_n_ = 0;
+  keep_alive_ = true;
+  head_only_ = false;
+  minor_version_ = 1;
+}
 
 bool HttpConnection::HasOutput() const {
   return pending_pos_ < pending_.size() || stream_off_ < stream_len_;

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "base/time.h"
 #include "http/http_parser.h"
 #include "http/sha256.h"
 
@@ -44,6 +45,8 @@ class ByteStream {
 struct HttpServerOptions {
   uint64_t root_body_size = 600;
   size_t max_head = HttpRequestParser::kDefaultMaxHead;
+  // RFC 9112 9.6: after the final response, input is drained for at most this long.
+  Duration linger_timeout = Duration::Seconds(2);
 };
 
 struct HttpStats {
@@ -76,6 +79,8 @@ class HttpConnection {
   // Does all the work possible now. kClose: the connection is finished (or failed) and the
   // socket must be closed.
   Wait Service(ByteStream& io);
+  // Back to the state of a new connection, keeping buffers (connection objects are reused).
+  void Reset();
   // The final response went out and the sending side is shut; only draining input.
   bool lingering() const { return shut_; }
 

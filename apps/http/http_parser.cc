@@ -85,6 +85,15 @@ HttpEvent HttpRequestParser::Fail(int status, std::string reason) {
   return HttpEvent::kError;
 }
 
+void HttpRequestParser::Reset() {
+  state_ = State::kHead;
+  head_.clear();
+  line_start_ = 0;
+  body_left_ = 0;
+  request_ = HttpRequest{};
+  error_ = HttpParseError{};
+}
+
 HttpEvent HttpRequestParser::Next(std::span<const uint8_t> in, size_t* consumed,
                                   std::span<const uint8_t>* body) {
   *consumed = 0;
@@ -208,8 +217,8 @@ bool HttpRequestParser::ParseRequestLine(std::string_view line) {
     Fail(505, "HTTP version not supported");
     return false;
   }
-  request_.method = std::string(method);
-  request_.target = std::string(target);
+  request_.method.assign(method);  // assign: reuses the strings' capacity
+  request_.target.assign(target);
   request_.minor_version = version[7] - '0';
   return true;
 }

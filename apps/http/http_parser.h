@@ -52,6 +52,8 @@ class HttpRequestParser {
   // The request whose head was last reported; valid until the next kHeaders.
   const HttpRequest& request() const { return request_; }
   const HttpParseError& error() const { return error_; }
+  // Back to the state of a new parser, keeping the buffers' capacity (for reuse).
+  void Reset();
   // True between requests (no byte of the next request seen yet).
   bool idle() const { return state_ == State::kHead && head_.empty(); }
 

@@ -1,170 +1,121 @@
-// HTTP server socket glue, see http_server.h.
+// HTTP server coroutines, see http_server.h.
 #include "http/http_server.h"
 
-#include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 
+#include <time.h>
 #include <cerrno>
-#include <cstring>
 #include <ctime>
-#include <vector>
 
 namespace ustack::http {
 
-// A connection: its socket as a ByteStream plus its HTTP state.
+// A connection: its socket as a ByteStream over the backend, plus its HTTP state.
 struct HttpServer::Conn final : ByteStream {
-  Conn(SocketApi& a, int f, HttpContext& ctx) : api(a), fd(f), http(ctx) {}
+  Conn(co::IoBackend& b, int f, HttpContext& ctx) : backend(&b), fd(f), http(ctx) {}
 
-  ssize_t Read(std::span<uint8_t> out) override { return api.Read(fd, out.data(), out.size()); }
-  ssize_t Write(std::span<const uint8_t> data) override {
-    return api.Write(fd, data.data(), data.size());
+  ssize_t Read(std::span<uint8_t> out) override {
+    return backend->Read(fd, out.data(), out.size());
   }
-  void ShutdownWrite() override { api.Shutdown(fd, SHUT_WR); }
+  ssize_t Write(std::span<const uint8_t> data) override {
+    return backend->Write(fd, data.data(), data.size());
+  }
+  void ShutdownWrite() override { backend->Shutdown(fd, SHUT_WR); }
 
-  SocketApi& api;
+  co::IoBackend* backend;
   int fd;
   HttpConnection http;
-  uint32_t interest = EPOLLIN;
-  bool lingering = false;
-  Instant linger_since;
 };
 
-HttpServer::HttpServer(SocketApi& api, const HttpServerOptions& opts) : api_(api) {
+HttpServer::HttpServer(co::Scheduler& sched, const HttpServerOptions& opts) : sched_(sched) {
   ctx_.options = opts;
+  UpdateDate();
 }
 
 HttpServer::~HttpServer() {
-  while (!conns_.empty()) CloseConn(conns_.begin()->first);
-  if (listen_fd_ >= 0) api_.Close(listen_fd_);
-  if (epfd_ >= 0) api_.Close(epfd_);
+  if (listen_fd_ >= 0) sched_.Close(listen_fd_);
 }
 
-bool HttpServer::Listen(uint16_t port, bool nodelay, std::string* error) {
+int HttpServer::Listen(const sockaddr_in& addr, bool nodelay) {
   nodelay_ = nodelay;
-  epfd_ = api_.EpollCreate();
-  if (epfd_ < 0) {
-    *error = std::string("epoll_create: ") + std::strerror(-epfd_);
-    return false;
-  }
-  listen_fd_ = api_.Socket(AF_INET, SOCK_STREAM, 0);
-  if (listen_fd_ < 0) {
-    *error = std::string("socket: ") + std::strerror(-listen_fd_);
-    return false;
-  }
-  int one = 1;
-  api_.SetSockOpt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // best effort
-  sockaddr_in sin = {};
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(port);
-  sin.sin_addr.s_addr = htonl(INADDR_ANY);
-  int rc = api_.Bind(listen_fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
-  if (rc == 0) rc = api_.Listen(listen_fd_, 1024);
-  if (rc < 0) {
-    *error = "bind/listen on port " + std::to_string(port) + ": " + std::strerror(-rc);
-    return false;
-  }
-  epoll_event ev = {};
-  ev.events = EPOLLIN;
-  ev.data.fd = listen_fd_;
-  rc = api_.EpollCtl(epfd_, EPOLL_CTL_ADD, listen_fd_, &ev);
-  if (rc < 0) {
-    *error = std::string("epoll_ctl: ") + std::strerror(-rc);
-    return false;
-  }
-  next_sweep_ = api_.now() + Duration::Millis(100);
-  return true;
+  listen_fd_ = co::ListenOn(sched_, SOCK_STREAM, addr, 4096);
+  if (listen_fd_ < 0) return listen_fd_;
+  sched_.backend().GetSockName(listen_fd_, &local_);
+  return 0;
 }
 
-void HttpServer::Poll() {
-  UpdateDate();
-  epoll_event events[256];
-  int n = api_.EpollWait(epfd_, events, 256);
-  for (int i = 0; i < n; ++i) {
-    int fd = events[i].data.fd;
-    if (fd == listen_fd_) {
-      AcceptAll();
+co::Task<void> HttpServer::Run() {
+  co::Context* ctx = co_await co::CurrentContext{};
+  while (listen_fd_ >= 0) {
+    const int fd = co_await co::Accept(listen_fd_);
+    if (fd == -ECANCELED || fd == -EBADF || fd == -ETIMEDOUT) break;
+    if (fd < 0) {
+      // Out of fds or buffers: let the connections in service finish some work first.
+      if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS) co_await co::Sleep(Duration::Millis(1));
       continue;
     }
-    auto it = conns_.find(fd);
-    if (it != conns_.end()) ServiceConn(*it->second);
+    if (nodelay_) sched_.backend().SetIntOption(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+    sched_.Spawn(Serve(fd), ctx);
   }
-  if (api_.now() >= next_sweep_) {
-    SweepLingering();
-    next_sweep_ = api_.now() + Duration::Millis(100);
-  }
+  if (listen_fd_ >= 0) sched_.Close(listen_fd_);
+  listen_fd_ = -1;
 }
 
-void HttpServer::AcceptAll() {
+std::unique_ptr<HttpServer::Conn> HttpServer::TakeConn(int fd) {
+  if (free_.empty()) return std::make_unique<Conn>(sched_.backend(), fd, ctx_);
+  std::unique_ptr<Conn> c = std::move(free_.back());
+  free_.pop_back();
+  c->fd = fd;
+  return c;
+}
+
+co::Task<void> HttpServer::Serve(int fd) {
+  std::unique_ptr<Conn> c = TakeConn(fd);
+  ++ctx_.stats.connections_opened;
+  ++open_;
+  Instant linger_until = Instant::Max();
   for (;;) {
-    int fd = api_.Accept(listen_fd_, nullptr, nullptr);
-    if (fd < 0) return;  // -EAGAIN: none left; other errors: try again next time
-    if (nodelay_) {
-      int one = 1;
-      api_.SetSockOpt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    const HttpConnection::Wait w = c->http.Service(*c);
+    if (w == HttpConnection::Wait::kClose) break;
+    int rc;
+    if (w == HttpConnection::Wait::kWritable) {
+      rc = co_await co::WaitWritable(fd);
+    } else {
+      if (c->http.lingering()) {
+        if (linger_until == Instant::Max())
+          linger_until = sched_.Now() + ctx_.options.linger_timeout;
+        if (sched_.Now() >= linger_until) break;
+      }
+      rc = co_await co::WaitReadable(fd, linger_until);
     }
-    auto conn = std::make_unique<Conn>(api_, fd, ctx_);
-    epoll_event ev = {};
-    ev.events = conn->interest;
-    ev.data.fd = fd;
-    if (api_.EpollCtl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
-      api_.Close(fd);
-      continue;
-    }
-    ++ctx_.stats.connections_opened;
-    Conn& c = *conn;
-    conns_[fd] = std::move(conn);
-    ServiceConn(c);  // data may already be waiting
+    if (rc < 0) break;  // cancelled (server stopping) or closed under us
   }
-}
-
-void HttpServer::ServiceConn(Conn& c) {
-  HttpConnection::Wait w = c.http.Service(c);
-  if (w == HttpConnection::Wait::kClose) {
-    CloseConn(c.fd);
-    return;
-  }
-  if (c.http.lingering() && !c.lingering) {
-    c.lingering = true;
-    c.linger_since = api_.now();
-  }
-  uint32_t want = w == HttpConnection::Wait::kWritable ? EPOLLOUT : EPOLLIN;
-  if (want != c.interest) {
-    epoll_event ev = {};
-    ev.events = want;
-    ev.data.fd = c.fd;
-    if (api_.EpollCtl(epfd_, EPOLL_CTL_MOD, c.fd, &ev) < 0) {
-      CloseConn(c.fd);
-      return;
-    }
-    c.interest = want;
-  }
-}
-
-void HttpServer::CloseConn(int fd) {
-  api_.EpollCtl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
-  api_.Close(fd);
-  conns_.erase(fd);
+  sched_.Close(fd);
+  --open_;
   ++ctx_.stats.connections_closed;
-}
-
-void HttpServer::SweepLingering() {
-  std::vector<int> expired;
-  for (auto& [fd, c] : conns_) {
-    if (c->lingering && api_.now() - c->linger_since > kLingerTimeout) expired.push_back(fd);
+  if (free_.size() < kMaxFreeConns) {
+    c->http.Reset();
+    free_.push_back(std::move(c));
   }
-  for (int fd : expired) CloseConn(fd);
 }
 
 void HttpServer::UpdateDate() {
+  // Called every loop iteration: look at the wall clock only when the next second may have
+  // begun (by the scheduler's monotonic time, which costs nothing to read).
+  const Instant now = sched_.Now();
+  if (now < next_date_check_) return;
   // The app may read the wall clock; protocol code never does.
-  std::time_t t = std::time(nullptr);
-  if (t == date_second_) return;
-  date_second_ = t;
+  timespec ts = {};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  next_date_check_ = now + Duration::Nanos(1'000'000'000 - ts.tv_nsec);
+  if (ts.tv_sec == date_second_) return;
+  date_second_ = ts.tv_sec;
   std::tm tm = {};
+  const std::time_t t = ts.tv_sec;
   gmtime_r(&t, &tm);
   char buf[64];
   // RFC 9110 5.6.7: IMF-fixdate.
-  size_t len = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  const size_t len = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   ctx_.date.assign(buf, len);
 }
 

@@ -34,6 +34,8 @@ class IoBackend {
   virtual ssize_t RecvFrom(int fd, void* buf, size_t len, sockaddr_in* from) = 0;
   virtual int SetIntOption(int fd, int level, int name, int value) = 0;
   virtual int GetSockName(int fd, sockaddr_in* addr) = 0;
+  // shutdown(2): SHUT_RD, SHUT_WR or SHUT_RDWR.
+  virtual int Shutdown(int fd, int how) = 0;
   virtual int Close(int fd) = 0;
 
   // Edge-triggered interest in EPOLLIN|EPOLLOUT|EPOLLRDHUP on fd; Unwatch before Close.

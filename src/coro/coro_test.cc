@@ -305,6 +305,91 @@ TEST_F(CoroTest, BusyReaderYieldsToOthers) {
   sched_.Close(lfd);
 }
 
+// WaitReadable parks even when data is already there (the caller saw -EAGAIN), wakes on the
+// next readiness, and gives up at `until` with 0; Shutdown(SHUT_WR) shows as end of stream.
+TEST_F(CoroTest, WaitReadableWakesOnDataAndAtItsDeadline) {
+  const int lfd = ListenTcp();
+  struct Out {
+    int idle = -1, woken = -1, eof_wait = -1;
+    ssize_t eof = -1;
+    Duration idle_took;
+  } out;
+  sched_.Spawn([](Scheduler& s, int l, Out* o) -> Task<void> {
+    const int fd = co_await Accept(l);
+    const Instant start = s.Now();
+    o->idle = co_await WaitReadable(fd, start + Duration::Millis(30));  // nothing comes
+    o->idle_took = s.Now() - start;
+    o->woken = co_await WaitReadable(fd);  // the client writes after 50 ms
+    uint8_t buf[8];
+    EXPECT_EQ(s.backend().Read(fd, buf, sizeof buf), 1);
+    EXPECT_EQ(s.backend().Read(fd, buf, sizeof buf), -EAGAIN);
+    o->eof_wait = co_await WaitReadable(fd);  // the client shuts its sending side
+    o->eof = s.backend().Read(fd, buf, sizeof buf);
+    EXPECT_EQ(co_await WaitWritable(fd, s.Now() + Duration::Millis(5)), 0);
+    s.Close(fd);
+  }(sched_, lfd, &out));
+  sched_.Spawn([](Scheduler& s, sockaddr_in a) -> Task<void> {
+    const int fd = co_await ConnectTcp(s, a);
+    co_await Sleep(Duration::Millis(50));
+    const uint8_t one = 1;
+    EXPECT_EQ(co_await WriteAll(fd, std::span<const uint8_t>(&one, 1)), 1);
+    co_await Sleep(Duration::Millis(10));
+    EXPECT_EQ(s.backend().Shutdown(fd, SHUT_WR), 0);
+    uint8_t buf[1];
+    EXPECT_EQ(co_await Read(fd, buf), 0);  // the server closes
+    s.Close(fd);
+  }(sched_, addr_));
+  RunAll();
+  EXPECT_EQ(out.idle, 0);
+  EXPECT_GE(out.idle_took, Duration::Millis(25));
+  EXPECT_EQ(out.woken, 0);
+  EXPECT_EQ(out.eof_wait, 0);
+  EXPECT_EQ(out.eof, 0);
+  sched_.Close(lfd);
+}
+
+// The timer heap: 300 sleeps with seeded durations, a third of them cancelled early (erased
+// from the middle of the heap), wake in the order of their wake times and never early.
+TEST_F(CoroTest, TimersFireInWakeTimeOrder) {
+  constexpr int kSleeps = 300;
+  uint64_t x = 12345;                         // seeded: the same durations every run
+  std::vector<std::pair<Instant, int>> woke;  // (target, index) in completion order
+  int early = 0, cancelled = 0;
+  CancelSource cancel(sched_);
+  for (int i = 0; i < kSleeps; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    const Duration d = Duration::Micros(static_cast<int64_t>(x >> 33) % 60000);
+    auto sleeper = [](Scheduler& s, Duration dur, int idx, std::vector<std::pair<Instant, int>>* w,
+                      int* e) -> Task<void> {
+      const Instant target = s.backend().Now() + dur;
+      if (co_await Sleep(dur) != 0) co_return;
+      if (s.backend().Now() < target) ++*e;
+      w->emplace_back(target, idx);
+    };
+    if (i % 3 == 0) {
+      sched_.Spawn([](Task<void> t, CancelSource& c, int* n) -> Task<void> {
+        co_await WithCancel(std::move(t), c);
+        if (c.cancelled()) ++*n;
+      }(sleeper(sched_, d + Duration::Millis(100), i, &woke, &early), cancel, &cancelled));
+    } else {
+      sched_.Spawn(sleeper(sched_, d, i, &woke, &early));
+    }
+  }
+  sched_.Spawn([](CancelSource& c) -> Task<void> {
+    co_await Sleep(Duration::Millis(30));
+    c.Cancel();
+  }(cancel));
+  RunAll();
+  EXPECT_EQ(early, 0);
+  EXPECT_EQ(cancelled, kSleeps / 3);
+  EXPECT_EQ(woke.size(), static_cast<size_t>(kSleeps - kSleeps / 3));
+  // Targets are read a few ns before each Sleep computes its own: allow 1 us of slack.
+  for (size_t i = 1; i < woke.size(); ++i) {
+    EXPECT_LE(woke[i - 1].first, woke[i].first + Duration::Micros(1))
+        << "sleep " << woke[i].second << " woke out of order";
+  }
+}
+
 TEST(CoroLifetime, DestroyingTheSchedulerDestroysParkedTasks) {
   KernelBackend backend;
   const int lfd = [&] {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 
 #include "coro/scheduler.h"
 #include "coro/task.h"
@@ -107,6 +108,27 @@ class SleepOp : public Waiter {
   Duration d_;
 };
 
+// Waits for the next readiness edge of fd in one direction, for code that does its own
+// non-blocking I/O (a protocol state machine over the backend's Read/Write) and has just
+// seen -EAGAIN: it never completes at once. Returns 0 when woken by readiness (or an
+// error or hang-up on the fd) or when `until` passes (the caller retries its I/O and looks
+// at the clock), else -ETIMEDOUT / -ECANCELED (context) or -EBADF (Scheduler::Close).
+class ReadyOp : public Waiter {
+ public:
+  ReadyOp(int fd, Dir dir, Instant until) : Waiter(fd, dir), until_(until) {}
+  int await_resume() const { return static_cast<int>(result_); }
+
+ protected:
+  // The first call comes from Begin (the caller saw -EAGAIN: wait); later calls come from
+  // readiness reported for this direction.
+  int64_t Attempt() override { return std::exchange(armed_, true) ? 0 : -EAGAIN; }
+  Instant OwnWakeTime() const override { return until_; }
+
+ private:
+  Instant until_;
+  bool armed_ = false;
+};
+
 // A connected fd (or -errno) for each accepted connection; peer may be null.
 inline AcceptOp Accept(int listen_fd, sockaddr_in* peer = nullptr) {
   return AcceptOp(listen_fd, peer);
@@ -124,6 +146,13 @@ inline RecvFromOp UdpRecvFrom(int fd, std::span<uint8_t> buf, sockaddr_in* from 
   return RecvFromOp(fd, buf, from);
 }
 inline SleepOp Sleep(Duration d) { return SleepOp(d); }
+// ReadyOp: readable (data, end of stream, error) or writable again, at most until `until`.
+inline ReadyOp WaitReadable(int fd, Instant until = Instant::Max()) {
+  return ReadyOp(fd, Waiter::Dir::kIn, until);
+}
+inline ReadyOp WaitWritable(int fd, Instant until = Instant::Max()) {
+  return ReadyOp(fd, Waiter::Dir::kOut, until);
+}
 
 // Reads until `buf` is full: buf.size(), fewer bytes if the stream ended first, or -errno.
 Task<ssize_t> ReadExactly(int fd, std::span<uint8_t> buf);

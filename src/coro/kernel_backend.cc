@@ -77,6 +77,8 @@ int KernelBackend::GetSockName(int fd, sockaddr_in* addr) {
   return static_cast<int>(Ret(::getsockname(fd, reinterpret_cast<sockaddr*>(addr), &len)));
 }
 
+int KernelBackend::Shutdown(int fd, int how) { return static_cast<int>(Ret(::shutdown(fd, how))); }
+
 int KernelBackend::Close(int fd) { return static_cast<int>(Ret(::close(fd))); }
 
 int KernelBackend::Watch(int fd) {

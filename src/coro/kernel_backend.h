@@ -29,6 +29,7 @@ class KernelBackend final : public IoBackend {
   ssize_t RecvFrom(int fd, void* buf, size_t len, sockaddr_in* from) override;
   int SetIntOption(int fd, int level, int name, int value) override;
   int GetSockName(int fd, sockaddr_in* addr) override;
+  int Shutdown(int fd, int how) override;
   int Close(int fd) override;
   int Watch(int fd) override;
   int Unwatch(int fd) override;

@@ -8,11 +8,13 @@ namespace ustack::co {
 
 // The coroutine type of spawned tasks: starts suspended, destroys itself when done.
 struct Scheduler::Root {
-  struct promise_type : PromiseBase {
+  struct promise_type : PromiseBase, LiveLink {
     Scheduler* sched = nullptr;
     ~promise_type() {
-      if (sched != nullptr) {
-        sched->live_.erase(std::coroutine_handle<promise_type>::from_promise(*this).address());
+      if (sched != nullptr) {  // unlink from the scheduler's live list
+        prev->next = next;
+        next->prev = prev;
+        --sched->live_count_;
       }
     }
     Root get_return_object() {
@@ -78,9 +80,10 @@ Scheduler::Scheduler(IoBackend& backend) : backend_(backend), now_(backend.Now()
 Scheduler::~Scheduler() {
   ready_.clear();
   yielded_.clear();
-  std::vector<void*> frames(live_.begin(), live_.end());
-  for (void* f : frames) {
-    if (live_.count(f) != 0) std::coroutine_handle<>::from_address(f).destroy();
+  // Each destroyed frame unlinks itself (and whatever it owns) from the list.
+  while (live_.next != &live_) {
+    auto* p = static_cast<Root::promise_type*>(live_.next);
+    std::coroutine_handle<Root::promise_type>::from_promise(*p).destroy();
   }
   for (size_t fd = 0; fd < fds_.size(); ++fd) {
     if (fds_[fd].watched) backend_.Unwatch(static_cast<int>(fd));
@@ -92,8 +95,13 @@ Scheduler::Root Scheduler::RunRoot(Task<void> task) { co_await std::move(task); 
 void Scheduler::Spawn(Task<void> task, Context* ctx) {
   Root r = RunRoot(std::move(task));
   r.h.promise().ctx = ctx != nullptr ? ctx : &root_;
-  r.h.promise().sched = this;
-  live_.insert(r.h.address());
+  Root::promise_type& p = r.h.promise();
+  p.sched = this;
+  p.prev = &live_;  // link at the front
+  p.next = live_.next;
+  live_.next->prev = &p;
+  live_.next = &p;
+  ++live_count_;
   ready_.push_back(r.h);
 }
 
@@ -116,7 +124,7 @@ int Scheduler::Park(Waiter* w) {
     }
     s = w;
   }
-  if (w->wake_at_ != Instant::Max()) w->timer_ = timers_.emplace(w->wake_at_, w);
+  if (w->wake_at_ != Instant::Max()) TimerPush(w);
   w->prev_ = nullptr;
   w->next_ = parked_head_;
   if (parked_head_ != nullptr) parked_head_->prev_ = w;
@@ -132,7 +140,7 @@ void Scheduler::Unpark(Waiter* w) {
     if (slot.in == w) slot.in = nullptr;
     if (slot.out == w) slot.out = nullptr;
   }
-  if (w->wake_at_ != Instant::Max()) timers_.erase(w->timer_);
+  if (w->wake_at_ != Instant::Max()) TimerErase(w);
   if (w->prev_ != nullptr) {
     w->prev_->next_ = w->next_;
   } else {
@@ -169,9 +177,45 @@ void Scheduler::Dispatch(int fd, uint32_t events) {
   }
 }
 
+void Scheduler::TimerPush(Waiter* w) {
+  w->timer_seq_ = timer_seq_++;
+  timers_.push_back(w);
+  TimerPlace(w, timers_.size() - 1);
+}
+
+void Scheduler::TimerErase(Waiter* w) {
+  const size_t i = w->timer_index_;
+  Waiter* last = timers_.back();
+  timers_.pop_back();
+  if (last != w) TimerPlace(last, i);
+}
+
+void Scheduler::TimerPlace(Waiter* w, size_t i) {
+  auto before = [](const Waiter* a, const Waiter* b) {
+    return a->wake_at_ < b->wake_at_ ||
+           (a->wake_at_ == b->wake_at_ && a->timer_seq_ < b->timer_seq_);
+  };
+  while (i > 0 && before(w, timers_[(i - 1) / 2])) {  // up
+    timers_[i] = timers_[(i - 1) / 2];
+    timers_[i]->timer_index_ = i;
+    i = (i - 1) / 2;
+  }
+  for (;;) {  // down
+    size_t c = 2 * i + 1;
+    if (c >= timers_.size()) break;
+    if (c + 1 < timers_.size() && before(timers_[c + 1], timers_[c])) ++c;
+    if (!before(timers_[c], w)) break;
+    timers_[i] = timers_[c];
+    timers_[i]->timer_index_ = i;
+    i = c;
+  }
+  timers_[i] = w;
+  w->timer_index_ = i;
+}
+
 void Scheduler::FireTimers() {
-  while (!timers_.empty() && timers_.begin()->first <= now_) {
-    Waiter* w = timers_.begin()->second;
+  while (!timers_.empty() && timers_.front()->wake_at_ <= now_) {
+    Waiter* w = timers_.front();
     Complete(w, w->wake_result_);
   }
 }
@@ -187,12 +231,12 @@ void Scheduler::WakeCancelled() {
 
 void Scheduler::Poll(Duration max_wait) {
   Duration wait = max_wait;
-  ready_.insert(ready_.end(), yielded_.begin(), yielded_.end());
+  for (const std::coroutine_handle<> h : yielded_) ready_.push_back(h);
   yielded_.clear();
   if (!ready_.empty() || cancel_dirty_) {
     wait = Duration();
   } else if (!timers_.empty()) {
-    wait = std::min(wait, std::max(Duration(), timers_.begin()->first - now_));
+    wait = std::min(wait, std::max(Duration(), timers_.front()->wake_at_ - now_));
   }
   const int n = backend_.Wait(events_, wait);
   now_ = backend_.Now();
@@ -202,8 +246,7 @@ void Scheduler::Poll(Duration max_wait) {
   FireTimers();
   if (cancel_dirty_) WakeCancelled();
   while (!ready_.empty()) {
-    std::coroutine_handle<> h = ready_.front();
-    ready_.pop_front();
+    std::coroutine_handle<> h = ready_.pop_front();
     inline_budget_ = kInlineBudget;
     h.resume();
   }

@@ -2,12 +2,13 @@
 // parked await (a Waiter) is woken by readiness of its fd, by its deadline, or by the
 // cancellation of its Context; woken coroutines go to a FIFO ready queue which Poll drains.
 // Invariants: a parked Waiter is in exactly one fd slot (or none, for Sleep), in the timer
-// map iff it has a finite wake time, and in the parked list; Unpark removes it from all.
+// heap iff it has a finite wake time, and in the parked list; Unpark removes it from all.
 // At most one reader and one writer may be parked per fd (a second gets -EBUSY). Timers
 // live in an ordered multimap (O(log n) insert and erase by iterator); readiness is
 // edge-triggered, so every await tries its operation before parking. Fairness: a coroutine
 // whose awaits keep completing at once yields after kInlineBudget of them, and waits for
 // the next Poll (after the I/O check), so one busy connection cannot starve the others.
+// Steady operation allocates nothing (no per-resume or per-spawn bookkeeping allocation).
 // Ownership: the Scheduler owns spawned top-level tasks and destroys those still running
 // when it is destroyed; Waiters live in coroutine frames and unpark themselves on
 // destruction. Everything runs on the scheduler's thread.
@@ -16,12 +17,10 @@
 #include <cerrno>
 #include <coroutine>
 #include <cstdint>
-#include <deque>
-#include <map>
-#include <unordered_set>
 #include <vector>
 
 #include "coro/backend.h"
+#include "coro/ready_queue.h"
 #include "coro/task.h"
 
 namespace ustack::co {
@@ -66,7 +65,8 @@ class Waiter {
   bool parked_ = false;
   Instant wake_at_ = Instant::Max();
   int64_t wake_result_ = -ETIMEDOUT;
-  std::multimap<Instant, Waiter*>::iterator timer_;
+  uint64_t timer_seq_ = 0;  // ties between equal wake times fire in parking order
+  size_t timer_index_ = 0;  // position in the scheduler's timer heap
   Waiter* prev_ = nullptr;  // parked list
   Waiter* next_ = nullptr;
 };
@@ -90,7 +90,7 @@ class Scheduler {
   // calls std::terminate. With `ctx`, the task runs under that context (it must outlive it).
   void Spawn(Task<void> task, Context* ctx = nullptr);
   // Top-level coroutines still running.
-  size_t live() const { return live_.size(); }
+  size_t live() const { return live_count_; }
 
   // One loop iteration: waits at most max_wait (less if a timer is due; not at all when
   // work is queued) for readiness, wakes the due waiters and resumes everything ready.
@@ -98,7 +98,7 @@ class Scheduler {
   // Polls until no top-level coroutine is left or `stop` returns true.
   template <typename F>
   void RunUntil(F&& stop, Duration max_wait = Duration::Millis(50)) {
-    while (!live_.empty() && !stop()) Poll(max_wait);
+    while (live_count_ > 0 && !stop()) Poll(max_wait);
   }
   void Run() {
     RunUntil([] { return false; });
@@ -119,6 +119,12 @@ class Scheduler {
     bool watched = false;
   };
   struct Root;  // the coroutine type of spawned tasks
+  // Links the frames of running top-level coroutines (intrusive: spawning allocates only
+  // the frame); live_ is the list's sentinel.
+  struct LiveLink {
+    LiveLink* prev = this;
+    LiveLink* next = this;
+  };
 
   int Park(Waiter* w);
   // False (and h queued for the next Poll) once the running coroutine used its budget.
@@ -127,6 +133,9 @@ class Scheduler {
   void Complete(Waiter* w, int64_t result);
   void Dispatch(int fd, uint32_t events);
   void FireTimers();
+  void TimerPush(Waiter* w);
+  void TimerErase(Waiter* w);
+  void TimerPlace(Waiter* w, size_t i);  // sifts w from slot i to where it belongs
   void WakeCancelled();
   FdSlot& Slot(int fd);
   Root RunRoot(Task<void> task);
@@ -135,12 +144,17 @@ class Scheduler {
   Instant now_;
   Context root_;
   std::vector<FdSlot> fds_;
-  std::multimap<Instant, Waiter*> timers_;
+  // Parked waiters with a finite wake time: a binary min-heap on (wake_at_, timer_seq_),
+  // each waiter knowing its index, so that insert and erase are O(log n) and allocate
+  // nothing once the vector has grown.
+  std::vector<Waiter*> timers_;
+  uint64_t timer_seq_ = 0;
   Waiter* parked_head_ = nullptr;
-  std::deque<std::coroutine_handle<>> ready_;
+  ReadyQueue ready_;
   std::vector<std::coroutine_handle<>> yielded_;  // resumed at the next Poll
   int inline_budget_ = kInlineBudget;
-  std::unordered_set<void*> live_;  // frames of running top-level coroutines
+  LiveLink live_;  // running top-level coroutines (their promises)
+  size_t live_count_ = 0;
   std::vector<epoll_event> events_;
   bool cancel_dirty_ = false;
 };

@@ -34,6 +34,7 @@ class UstackBackend final : public IoBackend {
   ssize_t RecvFrom(int fd, void* buf, size_t len, sockaddr_in* from) override;
   int SetIntOption(int fd, int level, int name, int value) override;
   int GetSockName(int fd, sockaddr_in* addr) override;
+  int Shutdown(int fd, int how) override;
   int Close(int fd) override;
   int Watch(int fd) override;
   int Unwatch(int fd) override;
@@ -52,7 +53,8 @@ inline UstackBackend::~UstackBackend() {
   if (epfd_ >= 0) api_.Close(epfd_);
 }
 
-inline int UstackBackend::Socket(int type) { return api_.Socket(AF_INET, type, 0); }
+// O_NONBLOCK, so that a SocketApi given a poll_once hook (the C API's) still never blocks here.
+inline int UstackBackend::Socket(int type) { return api_.Socket(AF_INET, type | SOCK_NONBLOCK, 0); }
 
 inline int UstackBackend::Bind(int fd, const sockaddr_in& addr) {
   return api_.Bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
@@ -63,7 +65,7 @@ inline int UstackBackend::Listen(int fd, int backlog) { return api_.Listen(fd, b
 inline int UstackBackend::Accept(int fd, sockaddr_in* peer) {
   sockaddr_in tmp;
   socklen_t len = sizeof tmp;
-  return api_.Accept(fd, reinterpret_cast<sockaddr*>(peer ? peer : &tmp), &len);
+  return api_.Accept4(fd, reinterpret_cast<sockaddr*>(peer ? peer : &tmp), &len, SOCK_NONBLOCK);
 }
 
 inline int UstackBackend::Connect(int fd, const sockaddr_in& addr) {
@@ -104,6 +106,8 @@ inline int UstackBackend::GetSockName(int fd, sockaddr_in* addr) {
   socklen_t len = sizeof *addr;
   return api_.GetSockName(fd, reinterpret_cast<sockaddr*>(addr), &len);
 }
+
+inline int UstackBackend::Shutdown(int fd, int how) { return api_.Shutdown(fd, how); }
 
 inline int UstackBackend::Close(int fd) { return api_.Close(fd); }
 

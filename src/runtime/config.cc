@@ -2,10 +2,11 @@
 // validates the value; everything the table does not name is an error.
 #include "runtime/config.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <fstream>
-#include <set>
+#include <map>
 #include <sstream>
 
 namespace ustack {
@@ -104,6 +105,45 @@ struct KeyDef {
 };
 
 constexpr uint64_t kMaxBuffer = 1u << 30;
+constexpr uint64_t kMaxIdleMicros = 1000000;  // one second
+
+std::string SetPollMode(std::string_view v, PollMode* out) {
+  if (v == "busy" || v == "adaptive") {
+    *out = v == "busy" ? PollMode::kBusy : PollMode::kAdaptive;
+    return {};
+  }
+  return Quoted(v) + " is not busy or adaptive";
+}
+
+// Probabilities: a fraction in [0, 1] ("0.005") or a percentage ("0.5%").
+std::string SetProbability(std::string_view v, double* out) {
+  std::string_view num = v;
+  double scale = 1;
+  if (num.ends_with('%')) {
+    num.remove_suffix(1);
+    scale = 100;
+  }
+  double d = 0;
+  auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), d);
+  if (num.empty() || ec != std::errc() || p != num.data() + num.size() || !(d >= 0)) {
+    return Quoted(v) + " is not a probability (e.g. 0.005 or 0.5%)";
+  }
+  d /= scale;
+  if (d > 1) return "probability " + std::string(v) + " is above 1 (100%)";
+  *out = d;
+  return {};
+}
+
+std::string SetImpairDirection(std::string_view v, ImpairSection::Direction* out) {
+  using D = ImpairSection::Direction;
+  if (v == "both" || v == "rx" || v == "tx") {
+    *out = v == "both" ? D::kBoth : v == "rx" ? D::kRx : D::kTx;
+    return {};
+  }
+  return Quoted(v) + " is not both, rx or tx";
+}
+
+constexpr uint64_t kMaxImpairMicros = 10000000;  // ten seconds
 
 const std::array kKeys = {
     KeyDef{"dpdk", "lcore_mask",
@@ -167,6 +207,56 @@ const std::array kKeys = {
               std::string_view v) { return SetNum(v, 0, 500, &c.tcp.delayed_ack_ms); }},
     KeyDef{"tcp", "nodelay",
            [](UstackConfig& c, std::string_view v) { return SetBool(v, &c.tcp.nodelay); }},
+    KeyDef{
+        "runtime", "poll_mode",
+        [](UstackConfig& c, std::string_view v) { return SetPollMode(v, &c.runtime.poll_mode); }},
+    KeyDef{
+        "runtime", "idle_after_us",
+        [](UstackConfig& c,
+           std::string_view v) { return SetNum(v, 0, kMaxIdleMicros, &c.runtime.idle_after_us); }},
+    KeyDef{
+        "runtime", "idle_sleep_us",
+        [](UstackConfig& c,
+           std::string_view v) { return SetNum(v, 1, kMaxIdleMicros, &c.runtime.idle_sleep_us); }},
+    KeyDef{"runtime", "idle_max_sleep_us",
+           [](UstackConfig& c,
+              std::string_view
+                  v) { return SetNum(v, 1, kMaxIdleMicros, &c.runtime.idle_max_sleep_us); }},
+    KeyDef{"impair", "enable",
+           [](UstackConfig& c, std::string_view v) { return SetBool(v, &c.impair.enable); }},
+    KeyDef{"impair", "direction",
+           [](UstackConfig& c,
+              std::string_view v) { return SetImpairDirection(v, &c.impair.direction); }},
+    KeyDef{"impair", "seed",
+           [](UstackConfig& c,
+              std::string_view v) { return SetNum(v, 0, UINT64_MAX, &c.impair.seed); }},
+    KeyDef{"impair", "delay_us",
+           [](UstackConfig& c,
+              std::string_view v) { return SetNum(v, 0, kMaxImpairMicros, &c.impair.delay_us); }},
+    KeyDef{"impair", "jitter_us",
+           [](UstackConfig& c,
+              std::string_view v) { return SetNum(v, 0, kMaxImpairMicros, &c.impair.jitter_us); }},
+    KeyDef{"impair", "loss",
+           [](UstackConfig& c, std::string_view v) { return SetProbability(v, &c.impair.loss); }},
+    KeyDef{
+        "impair", "duplicate",
+        [](UstackConfig& c, std::string_view v) { return SetProbability(v, &c.impair.duplicate); }},
+    KeyDef{
+        "impair", "reorder",
+        [](UstackConfig& c, std::string_view v) { return SetProbability(v, &c.impair.reorder); }},
+    KeyDef{"impair", "reorder_delay_us",
+           [](UstackConfig& c,
+              std::string_view
+                  v) { return SetNum(v, 0, kMaxImpairMicros, &c.impair.reorder_delay_us); }},
+    KeyDef{
+        "impair", "corrupt",
+        [](UstackConfig& c, std::string_view v) { return SetProbability(v, &c.impair.corrupt); }},
+    KeyDef{"impair", "rate_kbps",
+           [](UstackConfig& c,
+              std::string_view v) { return SetNum(v, 0, 100000000, &c.impair.rate_kbps); }},
+    KeyDef{"impair", "queue_limit",
+           [](UstackConfig& c,
+              std::string_view v) { return SetNum(v, 1, 100000, &c.impair.queue_limit); }},
 };
 
 bool KnownSection(std::string_view s) {
@@ -189,6 +279,33 @@ bool ContiguousMask(Ipv4Addr m) {
 }
 
 bool SameSubnet(Ipv4Addr a, Ipv4Addr b, Ipv4Addr mask) { return (a.v & mask.v) == (b.v & mask.v); }
+
+// Line numbers of the keys that were set, by "section.key", for errors found afterwards.
+using KeyLines = std::map<std::string, int>;
+
+// Checks keys that depend on each other; returns {line, message} (line 0: none found).
+std::pair<int, std::string> ValidateRuntime(const RuntimeSection& r, const KeyLines& lines) {
+  if (r.idle_max_sleep_us >= r.idle_sleep_us) return {0, {}};
+  auto at = [&](const char* k) {
+    auto it = lines.find(k);
+    return it == lines.end() ? 0 : it->second;
+  };
+  const int line = std::max(at("runtime.idle_sleep_us"), at("runtime.idle_max_sleep_us"));
+  return {line, "[runtime] idle_max_sleep_us " + std::to_string(r.idle_max_sleep_us) +
+                    " is below idle_sleep_us " + std::to_string(r.idle_sleep_us)};
+}
+
+// [impair]: the delay must cover the jitter on both sides; the later of the two keys is named.
+std::pair<int, std::string> ValidateImpair(const ImpairSection& i, const KeyLines& lines) {
+  if (i.jitter_us <= i.delay_us) return {0, {}};
+  auto at = [&](const char* k) {
+    auto it = lines.find(k);
+    return it == lines.end() ? 0 : it->second;
+  };
+  return {std::max(at("impair.jitter_us"), at("impair.delay_us")),
+          "[impair] jitter_us " + std::to_string(i.jitter_us) + " exceeds delay_us " +
+              std::to_string(i.delay_us) + " (the delay varies within delay_us +- jitter_us)"};
+}
 
 // Checks the values together once every line has been read.
 std::string Validate(const UstackConfig& c) {
@@ -225,11 +342,34 @@ StackConfig UstackConfig::ToStackConfig() const {
   return s;
 }
 
+Impairment ImpairSection::ToImpairment() const {
+  Impairment imp;
+  imp.loss = loss;
+  imp.duplicate = duplicate;
+  imp.reorder = reorder;
+  imp.corrupt = corrupt;
+  imp.delay = Duration::Micros(delay_us - jitter_us);  // Impairment's jitter only adds
+  imp.jitter = Duration::Micros(2 * static_cast<int64_t>(jitter_us));
+  imp.reorder_delay = Duration::Micros(reorder_delay_us);
+  imp.rate_bps = rate_kbps * 1000;
+  imp.queue_limit = queue_limit;
+  return imp;
+}
+
+IdlePolicyConfig RuntimeSection::ToIdlePolicy() const {
+  IdlePolicyConfig p;
+  p.mode = poll_mode;
+  p.idle_after = Duration::Micros(idle_after_us);
+  p.min_sleep = Duration::Micros(idle_sleep_us);
+  p.max_sleep = Duration::Micros(idle_max_sleep_us);
+  return p;
+}
+
 ConfigResult ParseConfig(std::string_view text, const std::string& name) {
   UstackConfig cfg;
   cfg.path = name;
   std::string section;
-  std::set<std::string> seen;
+  KeyLines seen;
   auto fail = [&](int line, const std::string& msg) {
     return ConfigResult{std::nullopt, name + ":" + std::to_string(line) + ": " + msg};
   };
@@ -262,7 +402,7 @@ ConfigResult ParseConfig(std::string_view text, const std::string& name) {
     if (def == nullptr) {
       return fail(line_no, "unknown key '" + std::string(key) + "' in section [" + section + "]");
     }
-    if (!seen.insert(section + "." + std::string(key)).second) {
+    if (!seen.emplace(section + "." + std::string(key), line_no).second) {
       return fail(line_no, "duplicate key '" + std::string(key) + "' in section [" + section + "]");
     }
     std::string err = def->set(cfg, value);
@@ -270,6 +410,10 @@ ConfigResult ParseConfig(std::string_view text, const std::string& name) {
       return fail(line_no, "[" + section + "] " + std::string(key) + ": " + err);
     }
   }
+  auto [rt_line, rt_err] = ValidateRuntime(cfg.runtime, seen);
+  if (!rt_err.empty()) return fail(rt_line, rt_err);
+  auto [imp_line, imp_err] = ValidateImpair(cfg.impair, seen);
+  if (!imp_err.empty()) return fail(imp_line, imp_err);
   std::string err = Validate(cfg);
   if (!err.empty()) return ConfigResult{std::nullopt, name + ": " + err};
   return ConfigResult{std::move(cfg), {}};

@@ -8,6 +8,9 @@
 //   [port0] addr (required), netmask, broadcast, gateway, mtu
 //   [pcap]  enable (0/1), snaplen, savepath
 //   [tcp]   send_buffer, receive_buffer, time_wait_ms, delayed_ack_ms, nodelay (0/1)
+//   [runtime] poll_mode (busy|adaptive), idle_after_us, idle_sleep_us, idle_max_sleep_us
+//   [impair] enable (0/1), direction (both|rx|tx), seed, delay_us, jitter_us, loss,
+//           duplicate, reorder, reorder_delay_us, corrupt, rate_kbps, queue_limit
 #pragma once
 
 #include <cstdint>
@@ -17,6 +20,8 @@
 #include <vector>
 
 #include "base/addr.h"
+#include "port/impairment.h"
+#include "runtime/idle_policy.h"
 #include "stack/stack.h"
 
 namespace ustack {
@@ -53,12 +58,49 @@ struct TcpSection {
   bool nodelay = false;  // applications set TCP_NODELAY on their sockets when true
 };
 
+// The run loop's polling (see IdlePolicy): busy-poll always, or back off to sleeps of
+// idle_sleep_us doubling up to idle_max_sleep_us once idle for idle_after_us.
+struct RuntimeSection {
+  PollMode poll_mode = PollMode::kAdaptive;
+  uint32_t idle_after_us = 2000;
+  uint32_t idle_sleep_us = 50;
+  uint32_t idle_max_sleep_us = 1000;
+
+  IdlePolicyConfig ToIdlePolicy() const;
+};
+
+// A simulated bad wire between the stack and the device (ImpairedPort), for tests against
+// real peers. The delay varies uniformly within delay_us +- jitter_us (jitter_us <= delay_us);
+// probabilities are fractions (0.005) or percentages (0.5%).
+struct ImpairSection {
+  enum class Direction : uint8_t { kBoth, kRx, kTx };  // rx: frames towards the stack
+  bool enable = false;
+  Direction direction = Direction::kBoth;
+  uint64_t seed = 1;  // each run with the same seed draws the same faults for the same frames
+  uint32_t delay_us = 0;
+  uint32_t jitter_us = 0;
+  double loss = 0;
+  double duplicate = 0;
+  double reorder = 0;
+  uint32_t reorder_delay_us = 1000;  // a reordered frame is held back by 1/2 to 1 times this
+  double corrupt = 0;
+  uint64_t rate_kbps = 0;  // 0: unlimited
+  uint32_t queue_limit = 1000;
+
+  // The impairment of each impaired direction.
+  Impairment ToImpairment() const;
+  bool impairs_rx() const { return enable && direction != Direction::kTx; }
+  bool impairs_tx() const { return enable && direction != Direction::kRx; }
+};
+
 struct UstackConfig {
   std::string path;  // where it was loaded from, for messages
   DpdkSection dpdk;
   PortSection port0;
   PcapSection pcap;
   TcpSection tcp;
+  RuntimeSection runtime;
+  ImpairSection impair;
 
   // The per-core stack's configuration.
   StackConfig ToStackConfig() const;

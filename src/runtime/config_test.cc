@@ -210,3 +210,45 @@ TEST(ConfigTest, LoadConfigReadsAFileAndReportsMissingOnes) {
 
 }  // namespace
 }  // namespace ustack
+
+namespace ustack {
+namespace {
+
+TEST(ConfigTest, RuntimeSectionDefaultsToAdaptivePolling) {
+  const UstackConfig c = MustParse(kMinimal);
+  EXPECT_EQ(c.runtime.poll_mode, PollMode::kAdaptive);
+  const IdlePolicyConfig p = c.runtime.ToIdlePolicy();
+  EXPECT_EQ(p.mode, PollMode::kAdaptive);
+  EXPECT_EQ(p.idle_after, Duration::Micros(2000));
+  EXPECT_EQ(p.min_sleep, Duration::Micros(50));
+  EXPECT_EQ(p.max_sleep, Duration::Micros(1000));
+}
+
+TEST(ConfigTest, RuntimeSectionValues) {
+  const UstackConfig c = MustParse(std::string(kMinimal) +
+                                   "[runtime]\npoll_mode=busy\nidle_after_us=0\n"
+                                   "idle_sleep_us=20\nidle_max_sleep_us=20\n");
+  EXPECT_EQ(c.runtime.poll_mode, PollMode::kBusy);
+  const IdlePolicyConfig p = c.runtime.ToIdlePolicy();
+  EXPECT_EQ(p.idle_after, Duration());
+  EXPECT_EQ(p.min_sleep, Duration::Micros(20));
+  EXPECT_EQ(p.max_sleep, Duration::Micros(20));
+}
+
+TEST(ConfigTest, RuntimeSectionErrorsNameTheLine) {
+  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[runtime]\npoll_mode=spin\n"),
+            "conf/bad.ini:4: [runtime] poll_mode: 'spin' is not busy or adaptive");
+  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[runtime]\nidle_sleep_us=0\n"),
+            "conf/bad.ini:4: [runtime] idle_sleep_us: value 0 is out of range [1, 1000000]");
+  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[runtime]\nidle_after_us=2000000\n"),
+            "conf/bad.ini:4: [runtime] idle_after_us: value 2000000 is out of range [0, 1000000]");
+  // The later of the two keys that disagree is named.
+  EXPECT_EQ(
+      ErrorOf(std::string(kMinimal) + "[runtime]\nidle_max_sleep_us=30\n\nidle_sleep_us=40\n"),
+      "conf/bad.ini:6: [runtime] idle_max_sleep_us 30 is below idle_sleep_us 40");
+  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[runtime]\nidle_max_sleep_us=10\n"),
+            "conf/bad.ini:4: [runtime] idle_max_sleep_us 10 is below idle_sleep_us 50");
+}
+
+}  // namespace
+}  // namespace ustack

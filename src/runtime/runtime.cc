@@ -7,10 +7,13 @@
 
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 
 #include "port/dpdk_port.h"
+#include "port/impaired_port.h"
 #include "port/pcapng_port.h"
 #include "runtime/eal.h"
+#include "runtime/idle_policy.h"
 
 namespace ustack {
 namespace {
@@ -18,6 +21,14 @@ namespace {
 volatile std::sig_atomic_t stop_requested = 0;
 
 void OnStopSignal(int) { stop_requested = 1; }
+
+// Sleeps for `d` (a signal cuts it short, which is what a stop request wants).
+void SleepFor(Duration d) {
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(d.nanos() / 1000000000);
+  ts.tv_nsec = static_cast<long>(d.nanos() % 1000000000);
+  nanosleep(&ts, nullptr);
+}
 
 void SetStopHandlers(void (*handler)(int)) {
   struct sigaction sa = {};
@@ -58,6 +69,7 @@ bool Runtime::Start(const std::string& program, std::string* error) {
              std::to_string(DpdkPortCount()) + " ports available): " + port_error;
     return false;
   }
+  if (cfg_.impair.enable) port = WrapImpaired(std::move(port));
   if (cfg_.pcap.enable) {
     capture_path_ =
         cfg_.pcap.savepath + "/ustack-" + std::to_string(static_cast<long>(getpid())) + ".pcapng";
@@ -78,6 +90,30 @@ bool Runtime::Start(const std::string& program, std::string* error) {
   return true;
 }
 
+std::unique_ptr<Port> Runtime::WrapImpaired(std::unique_ptr<Port> port) {
+  const ImpairSection& c = cfg_.impair;
+  const Impairment imp = c.ToImpairment();
+  auto wrapped =
+      std::make_unique<ImpairedPort>(std::move(port), c.impairs_rx() ? imp : Impairment{},
+                                     c.impairs_tx() ? imp : Impairment{}, c.seed);
+  impaired_ = wrapped.get();
+  std::fprintf(stderr,
+               "ustack: impairing %s: delay %u+-%u us, loss %g, duplicate %g, reorder %g "
+               "(held %u us), corrupt %g, rate %llu kbit/s, seed %llu\n",
+               c.direction == ImpairSection::Direction::kBoth ? "both directions"
+               : c.impairs_rx()                               ? "rx only"
+                                                              : "tx only",
+               c.delay_us, c.jitter_us, c.loss, c.duplicate, c.reorder, c.reorder_delay_us,
+               c.corrupt, static_cast<unsigned long long>(c.rate_kbps),
+               static_cast<unsigned long long>(c.seed));
+  return wrapped;
+}
+
+Instant Runtime::NextDeadline() const {
+  const Instant timers = stack_->NextDeadline();
+  return impaired_ == nullptr ? timers : Earliest(timers, impaired_->NextRelease());
+}
+
 Runtime::~Runtime() {
   sockets_.reset();
   stack_.reset();
@@ -85,18 +121,44 @@ Runtime::~Runtime() {
   if (eal_started_) CleanupEal();
 }
 
+bool Runtime::FlushMovedFrames(Instant now, uint64_t* tx_seen) {
+  const size_t rx = stack_->Poll(now);
+  const uint64_t tx = stack_->port().stats().tx_packets;
+  const bool moved = rx > 0 || tx != *tx_seen;
+  *tx_seen = tx;
+  return moved;
+}
+
 int Runtime::Run(const std::function<void()>& on_iteration) {
   SetStopHandlers(OnStopSignal);
+  IdlePolicy idle(cfg_.runtime.ToIdlePolicy(), Stack::Now());
+  uint64_t tx_seen = stack_->port().stats().tx_packets;
+  uint64_t sleeps = 0;
+  Duration slept;
   while (stop_requested == 0) {
-    Instant now = Stack::Now();
+    const Instant now = Stack::Now();
     sockets_->set_now(now);
-    stack_->Poll(now);
+    const size_t rx = stack_->Poll(now);
     if (on_iteration) on_iteration();
+    const uint64_t tx = stack_->port().stats().tx_packets;
+    const bool active = rx > 0 || tx != tx_seen;
+    tx_seen = tx;
+    Duration nap = idle.Next(now, active);
+    if (nap > Duration() && FlushMovedFrames(now, &tx_seen)) nap = idle.Next(now, true);
+    // Only now: NextDeadline() may scan the timer wheel.
+    if (nap > Duration()) nap = IdlePolicy::ClampToDeadline(nap, now, NextDeadline());
+    if (nap > Duration()) {
+      SleepFor(nap);
+      ++sleeps;
+      slept += nap;
+    }
   }
   SetStopHandlers(SIG_DFL);
-  std::fprintf(stderr, "ustack: stopping after %llu polls\n",
-               static_cast<unsigned long long>(stack_->polls()));
+  std::fprintf(stderr, "ustack: stopping after %llu polls, %llu idle sleeps (%.3f s)\n",
+               static_cast<unsigned long long>(stack_->polls()),
+               static_cast<unsigned long long>(sleeps), static_cast<double>(slept.nanos()) / 1e9);
   stack_->PrintCounters(stderr);
+  if (impaired_ != nullptr) impaired_->PrintCounters(stderr);
   std::fflush(stderr);
   return 0;
 }

@@ -19,6 +19,8 @@ IOP_APP_LOG=
 IOP_APP_RC=
 IOP_APP_CAPTURE=
 IOP_PIDS=()
+IOP_EXTRA_NS=()   # more namespaces a test made; deleted on exit
+IOP_EXTRA_INI=    # lines iop_write_config appends to every config (e.g. an [impair] section)
 IOP_FAILS=0
 IOP_PASSES=0
 
@@ -56,6 +58,8 @@ iop_cleanup() {
   done
   ip netns del "$IOP_NS" 2>/dev/null
   ip link del "$IOP_VETH_D" 2>/dev/null
+  local ns
+  for ns in "${IOP_EXTRA_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
   if [[ -n "$IOP_TMP" && -d "$IOP_TMP" ]]; then
     if [[ -n "${IOP_KEEP_TMP:-}" ]]; then
       iop_log "kept $IOP_TMP"
@@ -128,6 +132,7 @@ enable=$pcap
 snaplen=128
 savepath=$IOP_TMP
 INI
+  if [[ -n "$IOP_EXTRA_INI" ]]; then printf '%s\n' "$IOP_EXTRA_INI" >>"$file"; fi
 }
 
 # Pings the stack from the namespace until it answers or `timeout` seconds pass.
@@ -189,4 +194,91 @@ iop_stop_app() {
 iop_summary() {
   echo "$IOP_PASSES passed, $IOP_FAILS failed"
   ((IOP_FAILS == 0))
+}
+
+# --- Kernel-side faults (tests/interop/faults_interop.sh, synflood.sh) -----------------------
+# netem is not built into this kernel: loss comes from iptables' statistic match, duplication
+# from nftables' dup statement and the rate limit from tbf. Each takes the namespace and the
+# device of the kernel end, so a second namespace pair can get the same faults.
+
+# iop_fault_loss NS PROB: drops each packet the namespace receives or sends with PROB.
+iop_fault_loss() {
+  local ns=$1 p=$2 chain
+  for chain in INPUT OUTPUT; do
+    ip netns exec "$ns" iptables -w -A "$chain" -m statistic --mode random --probability "$p" \
+      -j DROP || return 1
+  done
+}
+
+# iop_fault_dup NS DEV PERCENT: duplicates PERCENT% (integer) of the IPv4 frames DEV sends
+# (netdev egress hook: dup to DEV) and of those it receives. A received frame cannot be
+# duplicated onto DEV itself (dup sends out of a device), so the copy goes out of a twin veth
+# inside NS whose peer carries DEV's MAC: the kernel receives it a second time there.
+iop_fault_dup() {
+  local ns=$1 dev=$2 pct=$3 mac
+  mac=$(ip -n "$ns" -br link show "$dev" | awk '{print $3}')
+  ip -n "$ns" link add "${dev}da" type veth peer name "${dev}db" || return 1
+  ip -n "$ns" link set "${dev}db" address "$mac" || return 1
+  ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+    "net.ipv4.conf.${dev}db.rp_filter=0" "net.ipv6.conf.${dev}db.disable_ipv6=1" \
+    "net.ipv6.conf.${dev}da.disable_ipv6=1"
+  ip -n "$ns" link set "${dev}da" up && ip -n "$ns" link set "${dev}db" up || return 1
+  ip netns exec "$ns" nft -f - <<NFT || return 1
+table netdev iop_dup {
+  chain out {
+    type filter hook egress device "$dev" priority 0;
+    meta protocol ip numgen random mod 100 < $pct counter dup to "$dev"
+  }
+  chain in {
+    type filter hook ingress device "$dev" priority 0;
+    meta protocol ip numgen random mod 100 < $pct counter dup to "${dev}da"
+  }
+}
+NFT
+}
+
+# iop_fault_rate NS DEV RATE: tbf shapes both directions at RATE (e.g. 10mbit): DEV's egress
+# directly, its ingress through an ifb device that the ingress qdisc redirects to.
+iop_fault_rate() {
+  local ns=$1 dev=$2 rate=$3
+  local tbf=(tbf rate "$rate" burst 32kbit latency 100ms)
+  ip netns exec "$ns" tc qdisc add dev "$dev" root "${tbf[@]}" || return 1
+  ip -n "$ns" link add "${dev}ifb" type ifb || return 1
+  ip -n "$ns" link set "${dev}ifb" up || return 1
+  ip netns exec "$ns" tc qdisc add dev "${dev}ifb" root "${tbf[@]}" || return 1
+  ip netns exec "$ns" tc qdisc add dev "$dev" handle ffff: ingress || return 1
+  ip netns exec "$ns" tc filter add dev "$dev" parent ffff: protocol all u32 match u32 0 0 \
+    action mirred egress redirect dev "${dev}ifb" || return 1
+}
+
+# iop_fault_counts NS DEV: what the installed faults did so far, as "lost N+M dup N+M
+# shaped N" (received+sent packets dropped by iptables, frames duplicated out+in, packets
+# through the tbf qdiscs), leaving out faults that are not installed.
+iop_fault_counts() {
+  local ns=$1 dev=$2 out=() lost dup shaped
+  lost=$(for c in INPUT OUTPUT; do
+    ip netns exec "$ns" iptables -w -L "$c" -v -x -n 2>/dev/null | awk '/statistic/ { n += $1 } END { print n + 0 }'
+  done | paste -sd+)
+  [[ "$lost" != "0+0" ]] && out+=("lost $lost")
+  dup=$(ip netns exec "$ns" nft list table netdev iop_dup 2>/dev/null |
+    sed -n 's/.*counter packets \([0-9]*\).*/\1/p' | paste -sd+)
+  [[ -n "$dup" ]] && out+=("dup $dup")
+  shaped=$(for d in "$dev" "${dev}ifb"; do
+    ip netns exec "$ns" tc -s qdisc show dev "$d" 2>/dev/null | awk '/^qdisc tbf/ { t = 1 } t && /Sent/ { print $4; exit }'
+  done | paste -sd+)
+  [[ -n "$shaped" ]] && out+=("shaped $shaped")
+  echo "${out[*]}"
+}
+
+# iop_fault_clear NS DEV: removes every fault the functions above installed.
+iop_fault_clear() {
+  local ns=$1 dev=$2
+  ip netns exec "$ns" iptables -w -F INPUT 2>/dev/null
+  ip netns exec "$ns" iptables -w -F OUTPUT 2>/dev/null
+  ip netns exec "$ns" nft delete table netdev iop_dup 2>/dev/null
+  ip -n "$ns" link del "${dev}da" 2>/dev/null
+  ip netns exec "$ns" tc qdisc del dev "$dev" root 2>/dev/null
+  ip netns exec "$ns" tc qdisc del dev "$dev" ingress 2>/dev/null
+  ip -n "$ns" link del "${dev}ifb" 2>/dev/null
+  return 0
 }
