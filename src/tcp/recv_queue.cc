@@ -32,9 +32,10 @@ size_t RecvQueue::Read(std::span<uint8_t> out) {
 
 size_t RecvQueue::Peek(std::span<uint8_t> out) const {
   size_t done = 0;
-  for (auto it = chunks_.begin(); it != chunks_.end() && done < out.size(); ++it) {
-    const size_t want = std::min<size_t>(it->len, out.size() - done);
-    const size_t got = it->pkt.CopyOut(it->off, out.subspan(done, want));
+  for (size_t i = 0; i < chunks_.size() && done < out.size(); ++i) {
+    const RecvChunk& c = chunks_.at(i);
+    const size_t want = std::min<size_t>(c.len, out.size() - done);
+    const size_t got = c.pkt.CopyOut(c.off, out.subspan(done, want));
     std::fill(out.begin() + static_cast<long>(done + got),
               out.begin() + static_cast<long>(done + want), 0);
     done += want;

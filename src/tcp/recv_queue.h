@@ -9,22 +9,16 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <vector>
 
 #include "base/seq32.h"
 #include "buf/packet.h"
+#include "tcp/chunk_ring.h"
+#include "tcp/recv_chunk.h"
 #include "tcp/sack.h"
 
 namespace ustack {
-
-// A run of payload bytes inside a received packet.
-struct RecvChunk {
-  Packet pkt;        // may be invalid when len == 0
-  uint32_t off = 0;  // first payload byte within pkt
-  uint32_t len = 0;
-};
 
 class RecvQueue {
  public:
@@ -41,7 +35,7 @@ class RecvQueue {
   void Clear();
 
  private:
-  std::deque<RecvChunk> chunks_;
+  ChunkRing chunks_;
   uint32_t size_ = 0;
 };
 

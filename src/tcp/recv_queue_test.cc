@@ -159,5 +159,28 @@ TEST_F(RecvQueueTest, RandomSegmentsReassembleTheStream) {
   }
 }
 
+// The ring under the queue: order kept across wrap-around and growth, nothing left behind.
+TEST_F(RecvQueueTest, ChunkRingKeepsOrderThroughWrapAndGrowth) {
+  const unsigned start = Pool().available();
+  RecvQueue q;
+  uint32_t pushed = 0;
+  uint32_t read = 0;
+  // Interleave pushes and partial reads so the ring wraps, then burst past its capacity.
+  for (int round = 0; round < 40; ++round) {
+    const int burst = round % 10 == 9 ? 37 : 3;
+    for (int i = 0; i < burst; ++i, pushed += 50) q.Push(Chunk(pushed, pushed + 50));
+    std::vector<uint8_t> out(120);
+    const size_t n = q.Read(out);
+    ASSERT_EQ(std::vector<uint8_t>(out.begin(), out.begin() + static_cast<long>(n)),
+              Range(read, read + static_cast<uint32_t>(n)));
+    read += static_cast<uint32_t>(n);
+  }
+  EXPECT_EQ(ReadAll(q), Range(read, pushed));
+  q.Push(Chunk(0, 10));
+  q.Clear();
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(Pool().available(), start);
+}
+
 }  // namespace
 }  // namespace ustack
