@@ -22,7 +22,9 @@ TcpEngine::TcpEngine(IpOutput& ip, TimerWheel& timers, Random& random, const Tcp
       cfg_(cfg),
       isn_(random),
       cookies_(random),
-      table_(64, FourTupleHash{random.Next64()}) {}
+      table_(64, FourTupleHash{random.Next64()}),
+      port_hash_{random.Next64()},
+      next_ephemeral_(static_cast<uint32_t>(random.Next64())) {}
 
 TcpEngine::~TcpEngine() {
   retired_.clear();
@@ -235,9 +237,14 @@ Result<uint16_t> TcpEngine::PickEphemeralPort(Ipv4Addr local, Ipv4Addr remote,
                                               uint16_t remote_port) {
   if (cfg_.ephemeral_hi < cfg_.ephemeral_lo) return Error{EADDRNOTAVAIL};
   const uint32_t n = uint32_t{cfg_.ephemeral_hi} - cfg_.ephemeral_lo + 1;
-  const uint32_t start = static_cast<uint32_t>(random_.Below(n));  // random start, then probe
+  // RFC 6056 3.3.3 (Algorithm 3): offset = F(local, remote, remote port, secret) plus a
+  // counter, so one destination walks its ports in order (a port comes back only after the
+  // whole range, long after its TIME-WAIT) while others cannot guess the sequence.
+  const uint32_t offset =
+      static_cast<uint32_t>(port_hash_(FourTuple{local, 0, remote, remote_port}));
   for (uint32_t i = 0; i < n; ++i) {
-    const uint16_t port = static_cast<uint16_t>(cfg_.ephemeral_lo + (start + i) % n);
+    const uint16_t port =
+        static_cast<uint16_t>(cfg_.ephemeral_lo + (offset + next_ephemeral_++) % n);
     if (FindListener(local, port)) continue;
     if (!Find(FourTuple{local, port, remote, remote_port})) return port;
   }

@@ -81,6 +81,8 @@ class TcpEngine {
   SynCookies cookies_;
   TcpCounters counters_;
   std::unordered_map<FourTuple, Connection*, FourTupleHash> table_;
+  FourTupleHash port_hash_;  // RFC 6056 F(), keyed with a secret
+  uint32_t next_ephemeral_;  // RFC 6056 next_ephemeral
   std::unordered_map<uint64_t, std::unique_ptr<Listener>> listeners_;
   ListHead all_;
   ListHead flush_list_;

@@ -82,6 +82,7 @@ void Connection::EnterRecovery(uint32_t delivered, Instant now) {
   // RFC 3522 2: remember the window and the retransmission's timestamp for a later undo.
   SaveUndo(now);
   in_recovery_ = true;
+  if (timer_kind_ == TimerKind::kLossProbe) ArmTimer(TimerKind::kRetransmit, rtt_.rto(), now);
   recover_ = snd_max_;  // RFC 6582 3.2 step 2 / RFC 6675 5 step 2: RecoveryPoint = HighData
   recover_valid_ = true;
   high_rxt_ = snd_una_;

@@ -280,6 +280,27 @@ TEST_F(Handshake, EphemeralPortExhaustion) {
   EXPECT_EQ(c5.error(), EADDRINUSE);
 }
 
+// RFC 6056 3.3.3: towards one destination the ports follow each other, so a port is not
+// reused (and refused by the peer's TIME-WAIT) until the whole range has gone by.
+TEST_F(Handshake, EphemeralPortsWalkTheRangePerDestination) {
+  cfg_a.ephemeral_lo = 50000;
+  cfg_a.ephemeral_hi = 50099;
+  Start(22);
+  std::set<uint16_t> seen;
+  uint16_t prev = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto c = sim->a.tcp.Connect(Ipv4Addr::Any(), 0, sim->b.addr, 80, nullptr, sim->now);
+    ASSERT_TRUE(c.ok());
+    const uint16_t port = (*c)->local_port();
+    if (i > 0) {
+      EXPECT_EQ(port, prev == 50099 ? 50000 : prev + 1);
+    }
+    EXPECT_TRUE(seen.insert(port).second) << "port " << port << " reused early";
+    prev = port;
+    (*c)->Abort(sim->now);  // gone at once: only the sequence keeps ports apart
+  }
+}
+
 TEST_F(Handshake, SynRetriesThenTimeout) {
   cfg_a.syn_retries = 2;
   Start(21);

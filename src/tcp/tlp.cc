@@ -44,6 +44,10 @@ void Connection::ArmSendTimer(Instant now) {
 // then the RTO guards the flight.
 void Connection::OnLossProbe(Instant now) {
   if (snd_max_ == snd_una_) return;
+  if (!TlpEligible()) {  // recovery started since the PTO was armed: the RTO guards now
+    ArmTimer(TimerKind::kRetransmit, rtt_.rto(), now);
+    return;
+  }
   ++engine_.stats().tlp_probes;
   // New data only inside the peer's window (cwnd does not apply to the probe).
   const uint32_t off = static_cast<uint32_t>(snd_nxt_ - snd_una_);
@@ -64,6 +68,7 @@ bool Connection::RetransmitLast(Instant now) {
   const Seq32 seq = data_end - len;
   uint8_t flags = kTcpAck;
   if (fin_sent) flags |= kTcpFin;
+  if (len > 0 && in_flight == snd_buf_.size()) flags |= kTcpPsh;  // as when first sent
   if (len == 0 && !fin_sent) return false;
   const Seq32 saved_nxt = snd_nxt_;
   const bool ok = SendSegment(seq, flags, static_cast<uint32_t>(seq - snd_una_), len, now);
