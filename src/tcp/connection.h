@@ -175,6 +175,7 @@ class Connection final : public TcpConnection {
   void AfterAckStateChanges(Instant now);
   void ProcessText(Segment& seg, Instant now);
   void ProcessFin(Instant now);
+  void NoteDuplicateData(const Segment& seg);
   // RFC 5961 3.2 / 4.2 / 5.2: a rate-limited challenge ACK.
   void SendChallengeAck(Instant now);
   void OnUnexpectedSyn(Instant now);

@@ -64,6 +64,14 @@ void Connection::InputSynSent(Segment& seg, Instant now) {
   SendAck(now);  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
 }
 
+// RFC 2883 4.1.1: a duplicate of data already received (wholly below RCV.NXT) is reported in
+// a D-SACK block; a dropped segment above RCV.NXT is not data we hold and is not reported.
+void Connection::NoteDuplicateData(const Segment& seg) {
+  const Seq32 first = seg.seq + (seg.has(kTcpSyn) ? 1 : 0);  // a SYN precedes the data
+  const Seq32 end = first + seg.payload_len;
+  if (seg.payload_len > 0 && end <= rcv_nxt_) sack_rep_.NoteDuplicate(first, end);
+}
+
 // RFC 9293 3.10.7.4: SEGMENT ARRIVES in SYN-RECEIVED and the synchronized states.
 void Connection::InputSynchronized(Segment& seg, Instant now) {
   // RFC 9293 3.5 Figure 7 (simultaneous open): the peer's SYN-ACK repeats the SYN we already
@@ -77,7 +85,7 @@ void Connection::InputSynchronized(Segment& seg, Instant now) {
   // duplicate: ACK and drop.
   if (!PawsAccept(seg, now)) {
     ++engine_.stats().paws_drops;
-    if (seg.payload_len > 0) sack_rep_.NoteDuplicate(seg.seq, seg.seq + seg.payload_len);
+    NoteDuplicateData(seg);
     SendAck(now);
     return;
   }
@@ -85,9 +93,7 @@ void Connection::InputSynchronized(Segment& seg, Instant now) {
   if (!Acceptable(seg)) {
     ++engine_.stats().drop_out_of_window;
     if (seg.has(kTcpRst)) return;  // RFC 9293 3.10.7.4: an unacceptable RST is dropped
-    // RFC 2883 4.1.1: a duplicate of data already received is reported in a D-SACK block.
-    if (seg.payload_len > 0 && seg.seq + seg.payload_len <= rcv_nxt_)
-      sack_rep_.NoteDuplicate(seg.seq, seg.seq + seg.payload_len);
+    NoteDuplicateData(seg);
     // RFC 9293 3.10.7.4: TIME-WAIT restarts 2 MSL on a retransmitted FIN.
     if (state_ == TcpState::kTimeWait && seg.has(kTcpFin)) {
       ArmTimer(TimerKind::kTimeWait, engine_.config().time_wait, now);
@@ -325,6 +331,7 @@ void Connection::UpdateSendWindow(const Segment& seg) {
     StopTimer(TimerKind::kPersist);
     persist_shift_ = 0;
     snd_nxt_ = snd_una_;
+    engine_.ScheduleFlush(this);  // Output sends, or EnsureTimer re-arms the persist timer
   }
   if (snd_wnd_ > old) engine_.ScheduleFlush(this);
 }
@@ -391,8 +398,9 @@ void Connection::ProcessText(Segment& seg, Instant now) {
     rcv_nxt_ = rcv_nxt_ + len;
     rcv_mss_ = std::clamp<uint32_t>(len, rcv_mss_, our_mss_);
     if (!ooo_.empty()) {
-      // RFC 5681 4.2: ACK at once when a segment fills (part of) a gap.
-      fin_in_order = ooo_.Drain(rcv_nxt_, rcv_q_) || fin_in_order;
+      // RFC 5681 4.2: ACK at once when a segment fills (part of) a gap; held data past a
+      // FIN on this segment is never the peer's (taken care of in ProcessFin).
+      if (!fin) fin_in_order = ooo_.Drain(rcv_nxt_, rcv_q_);
       ack_now_ = true;
       engine_.ScheduleFlush(this);
     }
@@ -407,6 +415,8 @@ void Connection::ProcessFin(Instant now) {
   if (!fin_received_) {
     rcv_nxt_ = rcv_nxt_ + 1;
     fin_received_ = true;
+    // RFC 9293 3.10.7.4 (eighth): nothing after the FIN is data: drop what was held there.
+    ooo_.Clear();
   }
   ack_now_ = true;
   engine_.ScheduleFlush(this);
