@@ -89,6 +89,11 @@ int SetTcpOption(TcpSock* t, int level, int name, const void* val, socklen_t len
       return -ENOENT;
     }
     t->congestion_set = true;
+  } else if (level == IPPROTO_TCP && name == TCP_QUICKACK) {
+    int v = 0;
+    if (int rc = ReadIntOpt(val, len, &v); rc < 0) return rc;
+    if (Connected(t)) t->conn->SetQuickAck(v != 0, now);  // a mode of the connection only
+    return 0;
   } else if (level == IPPROTO_TCP && IsTcpIntOption(name)) {
     int v = 0;
     if (int rc = ReadIntOpt(val, len, &v); rc < 0) return rc;
@@ -110,6 +115,8 @@ int GetTcpOption(TcpSock* t, int level, int name, void* val, socklen_t* len, Ins
   switch (name) {
     case TCP_CORK:
       return WriteIntOpt(t->cork, val, len);
+    case TCP_QUICKACK:
+      return WriteIntOpt(Connected(t) && t->conn->quick_ack() ? 1 : 0, val, len);
     case TCP_USER_TIMEOUT:
       return WriteIntOpt(static_cast<int>(t->user_timeout_ms), val, len);
     case TCP_KEEPIDLE:

@@ -94,6 +94,8 @@ class Connection final : public TcpConnection {
   void SetUserTimeout(Duration timeout) override { user_timeout_ = timeout; }
   void SetLinger(bool on, Duration linger) override;
   void SetCork(bool on) override;
+  void SetQuickAck(bool on, Instant now) override;
+  bool quick_ack() const override { return quick_acks_ > 0; }
   void SetCongestion(TcpCongestionAlgo algo) override;
   void GetInfo(struct tcp_info* out, Instant now) const override;
 
@@ -289,6 +291,7 @@ class Connection final : public TcpConnection {
   bool ack_pending_ = false;  // received data not yet acknowledged
   bool ack_now_ = false;      // acknowledge at the next Flush at the latest
   uint32_t unacked_bytes_ = 0;
+  uint8_t quick_acks_ = 0;  // TCP_QUICKACK: segments still to acknowledge at once
 
   // Timers and estimators.
   Timer main_timer_;

@@ -96,6 +96,15 @@ void Connection::SetCork(bool on) {
   if (!on && !snd_buf_.empty()) engine_.ScheduleFlush(this);  // uncorking sends what waits
 }
 
+void Connection::SetQuickAck(bool on, Instant now) {
+  constexpr uint8_t kQuickAcks = 16;  // like Linux's quick-ack budget
+  quick_acks_ = on ? kQuickAcks : 0;
+  if (on && ack_pending_) {  // a delayed ACK waiting now goes at once
+    ack_now_ = true;
+    SendAck(now);
+  }
+}
+
 void Connection::SetCongestion(TcpCongestionAlgo algo) {
   auto next = MakeCongestionControl(algo, MaxPayload());
   if (SynAcked()) next->SetWindow(cc_->cwnd(), cc_->ssthresh());

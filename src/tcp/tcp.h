@@ -217,6 +217,10 @@ class TcpConnection {
   virtual void SetLinger(bool on, Duration linger) { (void)on, (void)linger; }
   // TCP_CORK: hold partial segments while corked; uncorking sends them.
   virtual void SetCork(bool on) { (void)on; }
+  // TCP_QUICKACK (as Linux): on acknowledges the next segments at once instead of delaying
+  // (RFC 1122 4.2.3.2 allows either); not permanent, delayed ACKs come back by themselves.
+  virtual void SetQuickAck(bool on, Instant now) { (void)on, (void)now; }
+  virtual bool quick_ack() const { return false; }
   // Congestion controller of this connection (TCP_CONGESTION).
   virtual void SetCongestion(TcpCongestionAlgo algo) { (void)algo; }
   // TCP_INFO: Linux's struct tcp_info, times relative to `now`.

@@ -68,7 +68,10 @@ void Connection::DelackTimerFired(void* ctx, Instant now) {
 void Connection::ScheduleAck(uint32_t bytes, Instant now) {
   ack_pending_ = true;
   unacked_bytes_ += bytes;
-  if (unacked_bytes_ >= 2 * rcv_mss_) {
+  if (quick_acks_ > 0) {
+    --quick_acks_;
+    ack_now_ = true;
+  } else if (unacked_bytes_ >= 2 * rcv_mss_) {
     ack_now_ = true;
   } else if (!delack_timer_.armed()) {
     engine_.timers().Arm(&delack_timer_, now + engine_.config().delayed_ack);
