@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "buf/test_eal.h"
+#include "port/port_test_util.h"
 #include "port/sim_link.h"
 
 namespace ustack {
@@ -31,28 +32,11 @@ class ImpairedPortTest : public ::testing::Test {
 };
 
 std::vector<uint8_t> FrameBytes(uint32_t id, size_t len = 100) {
-  std::vector<uint8_t> f(len);
-  std::copy(kMacPeer.b.begin(), kMacPeer.b.end(), f.begin());
-  std::copy(kMacDev.b.begin(), kMacDev.b.end(), f.begin() + 6);
-  f[12] = 0x88;
-  f[13] = 0xb5;
-  for (size_t i = 14; i < f.size(); ++i) f[i] = static_cast<uint8_t>(i * 13 + id);
-  f[14] = static_cast<uint8_t>(id >> 24);
-  f[15] = static_cast<uint8_t>(id >> 16);
-  f[16] = static_cast<uint8_t>(id >> 8);
-  f[17] = static_cast<uint8_t>(id);
-  return f;
+  return porttest::TestFrame(kMacPeer, kMacDev, id, len);
 }
 
-std::vector<uint8_t> Contents(const Packet& p) {
-  std::vector<uint8_t> v(p.length());
-  p.CopyOut(0, v);
-  return v;
-}
-
-uint32_t IdOf(const std::vector<uint8_t>& f) {
-  return uint32_t{f[14]} << 24 | uint32_t{f[15]} << 16 | uint32_t{f[16]} << 8 | f[17];
-}
+using porttest::Contents;
+using porttest::IdOf;
 
 void Send(Port& port, uint32_t id, Instant now) {
   Packet p = Packet::FromBytes(port.pool(), FrameBytes(id));

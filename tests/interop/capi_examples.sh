@@ -13,11 +13,7 @@
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PMD=${1:-af_packet}
-if [[ "$PMD" != af_packet && "$PMD" != af_xdp ]]; then
-  echo "usage: $0 [af_packet|af_xdp]" >&2
-  exit 2
-fi
+iop_pmd_arg "${1:-af_packet}"
 PC_DIR=$(cd "$USTACK_BIN/../lib/pkgconfig" 2>/dev/null && pwd)
 for t in curl cc pkg-config; do
   command -v "$t" >/dev/null || { echo "missing tool: $t" >&2; exit 1; }

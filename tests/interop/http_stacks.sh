@@ -10,12 +10,8 @@
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PMD=${1:-af_packet}
-if [[ "$PMD" != af_packet && "$PMD" != af_xdp ]]; then
-  echo "usage: $0 [af_packet|af_xdp]" >&2
-  exit 2
-fi
-[[ -x "$USTACK_BIN/ustack-httpd" ]] || { echo "missing $USTACK_BIN/ustack-httpd" >&2; exit 1; }
+iop_pmd_arg "${1:-af_packet}"
+iop_require_bin ustack-httpd
 
 iop_init
 iop_setup_net || { echo "FAIL: cannot create namespace and veth"; exit 1; }

@@ -71,6 +71,23 @@ iop_cleanup() {
 }
 
 # Prepares a temp dir and the cleanup trap. Fails (exit 1) when not root or tools are absent.
+# iop_pmd_arg VALUE: sets PMD to af_packet or af_xdp, or prints the usage and exits 2.
+iop_pmd_arg() {
+  PMD=$1
+  if [[ "$PMD" != af_packet && "$PMD" != af_xdp ]]; then
+    echo "usage: $0 [af_packet|af_xdp]" >&2
+    exit 2
+  fi
+}
+
+# iop_require_bin NAME...: exits 1 unless each program is built in USTACK_BIN.
+iop_require_bin() {
+  local b
+  for b in "$@"; do
+    [[ -x "$USTACK_BIN/$b" ]] || { echo "missing $USTACK_BIN/$b" >&2; exit 1; }
+  done
+}
+
 iop_init() {
   if [[ $(id -u) -ne 0 ]]; then
     echo "needs root (network namespaces, veth, DPDK)" >&2

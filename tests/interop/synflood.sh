@@ -14,15 +14,11 @@
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PMD=${1:-af_packet}
-if [[ "$PMD" != af_packet && "$PMD" != af_xdp ]]; then
-  echo "usage: $0 [af_packet|af_xdp]" >&2
-  exit 2
-fi
+iop_pmd_arg "${1:-af_packet}"
 for t in curl hping3 xargs; do
   command -v "$t" >/dev/null || { echo "missing tool: $t (run scripts/setup-deps)" >&2; exit 1; }
 done
-[[ -x "$USTACK_BIN/ustack-httpd" ]] || { echo "missing $USTACK_BIN/ustack-httpd" >&2; exit 1; }
+iop_require_bin ustack-httpd
 
 FLOOD_SECONDS=10
 REQUESTS=100
