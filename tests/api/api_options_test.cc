@@ -111,6 +111,14 @@ TEST_P(ApiOptionsTest, AcceptedSocketInheritsListenerOptions) {
   EXPECT_GT(v, 500);  // the path's MSS: loopback's and the simulated link's differ
 }
 
+// TCP_QUICKACK (RFC 1122 4.2.3.2 leaves ACK delay to the receiver): set on a connected
+// socket it reads back as on; Linux keeps it on while no delayed-ACK pattern emerges.
+TEST_P(ApiOptionsTest, QuickAckReadsBackOn) {
+  const auto [c, s] = Pair();
+  (void)c;
+  EXPECT_EQ(RoundTrip(sv(), s, IPPROTO_TCP, TCP_QUICKACK, 1), 1);
+}
+
 TEST_P(ApiOptionsTest, BadArguments) {
   const int fd = cl().Socket(AF_INET, SOCK_STREAM, 0);
   const int one = 1;
