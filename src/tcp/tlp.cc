@@ -13,6 +13,9 @@ namespace {
 
 // RFC 8985 7.2: WCDelAckT, the worst-case delayed-ACK timer of the peer.
 constexpr Duration kWorstCaseDelayedAck = Duration::Millis(200);
+// RTT samples are whole milliseconds (timestamps), so a fast path has SRTT 0; the probe
+// then waits at least this long rather than repeating every flight at once.
+constexpr Duration kMinProbeTimeout = Duration::Millis(10);
 
 }  // namespace
 
@@ -27,7 +30,8 @@ bool Connection::TlpEligible() const {
 // RFC 8985 7.2: PTO = 2 * SRTT (1 s before any sample), plus WCDelAckT when only one
 // segment is in flight (its ACK may be delayed), never later than the RTO would fire.
 Duration Connection::ProbeTimeout() const {
-  Duration pto = rtt_.has_sample() ? rtt_.srtt() * 2 : Duration::Seconds(1);
+  Duration pto =
+      rtt_.has_sample() ? std::max(rtt_.srtt() * 2, kMinProbeTimeout) : Duration::Seconds(1);
   if (snd_max_ - snd_una_ <= static_cast<int32_t>(MaxPayload())) pto += kWorstCaseDelayedAck;
   return std::min(pto, rtt_.rto());
 }
