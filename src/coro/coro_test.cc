@@ -383,9 +383,11 @@ TEST_F(CoroTest, TimersFireInWakeTimeOrder) {
   EXPECT_EQ(early, 0);
   EXPECT_EQ(cancelled, kSleeps / 3);
   EXPECT_EQ(woke.size(), static_cast<size_t>(kSleeps - kSleeps / 3));
-  // Targets are read a few ns before each Sleep computes its own: allow 1 us of slack.
+  // Targets are read just before each Sleep computes its own deadline; on a loaded machine
+  // the thread can be preempted in between (24 us seen in CI): allow 500 us of slack, far
+  // below the milliseconds that separate most of the random deadlines.
   for (size_t i = 1; i < woke.size(); ++i) {
-    EXPECT_LE(woke[i - 1].first, woke[i].first + Duration::Micros(1))
+    EXPECT_LE(woke[i - 1].first, woke[i].first + Duration::Micros(500))
         << "sleep " << woke[i].second << " woke out of order";
   }
 }
