@@ -44,10 +44,10 @@ class Packet {
   }
   void Reset();
 
-  uint32_t length() const;       // bytes in the whole chain
-  uint16_t segments() const;     // mbufs in the chain
-  uint16_t headroom() const;     // free bytes before the data of the first segment
-  uint16_t tailroom() const;     // free bytes after the data of the last segment
+  uint32_t length() const;    // bytes in the whole chain
+  uint16_t segments() const;  // mbufs in the chain
+  uint16_t headroom() const;  // free bytes before the data of the first segment
+  uint16_t tailroom() const;  // free bytes after the data of the last segment
   bool contiguous() const { return segments() <= 1; }
 
   // The data of the first segment.
@@ -87,8 +87,7 @@ class Packet {
 class PacketPool {
  public:
   // Creates a pool of `count` mbufs with room for `data_room` bytes each (headroom included).
-  PacketPool(const char* name, unsigned count, uint16_t data_room = 2048 + 128,
-             int socket_id = -1);
+  PacketPool(const char* name, unsigned count, uint16_t data_room = 2048 + 128, int socket_id = -1);
   ~PacketPool();
   PacketPool(const PacketPool&) = delete;
   PacketPool& operator=(const PacketPool&) = delete;
