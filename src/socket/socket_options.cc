@@ -9,30 +9,12 @@
 #include <utility>
 
 #include "socket/fd_table.h"
+#include "socket/option_values.h"
 #include "socket/tcp_options.h"
 #include "stack/stack.h"
 
 namespace ustack {
 namespace {
-
-int ReadInt(const void* val, socklen_t len, int* out) {
-  if (!val) return -EFAULT;
-  if (len < static_cast<socklen_t>(sizeof(int))) return -EINVAL;
-  std::memcpy(out, val, sizeof(int));
-  return 0;
-}
-
-// Like Linux, getsockopt copies at most *len bytes of the value and sets *len to that count.
-int WriteBytes(const void* src, size_t n, void* val, socklen_t* len) {
-  if (!val || !len) return -EFAULT;
-  if (static_cast<int>(*len) < 0) return -EINVAL;
-  const size_t copy = std::min(n, static_cast<size_t>(*len));
-  std::memcpy(val, src, copy);
-  *len = static_cast<socklen_t>(copy);
-  return 0;
-}
-
-int WriteInt(int v, void* val, socklen_t* len) { return WriteBytes(&v, sizeof v, val, len); }
 
 // SO_RCVTIMEO / SO_SNDTIMEO take a struct timeval; Linux fails EDOM on a bad tv_usec and
 // treats a negative time as zero (wait forever).
@@ -97,26 +79,26 @@ int GetSocketLevel(SocketObj* s, int name, void* val, socklen_t* len) {
       int err = 0;
       if (t && t->state == TcpSockState::kConnected) err = t->conn->TakeError();
       if (s->kind() == ObjKind::kPair) err = std::exchange(static_cast<PairSock*>(s)->error, 0);
-      return WriteInt(err, val, len);
+      return WriteIntOpt(err, val, len);
     }
     case SO_TYPE:
-      return WriteInt(s->kind() == ObjKind::kUdp ? SOCK_DGRAM : SOCK_STREAM, val, len);
+      return WriteIntOpt(s->kind() == ObjKind::kUdp ? SOCK_DGRAM : SOCK_STREAM, val, len);
     case SO_DOMAIN:
-      return WriteInt(s->kind() == ObjKind::kPair ? AF_UNIX : AF_INET, val, len);
+      return WriteIntOpt(s->kind() == ObjKind::kPair ? AF_UNIX : AF_INET, val, len);
     case SO_PROTOCOL:
-      return WriteInt(t ? IPPROTO_TCP : s->kind() == ObjKind::kUdp ? IPPROTO_UDP : 0, val, len);
+      return WriteIntOpt(t ? IPPROTO_TCP : s->kind() == ObjKind::kUdp ? IPPROTO_UDP : 0, val, len);
     case SO_REUSEADDR:
-      return WriteInt(s->reuse_addr, val, len);
+      return WriteIntOpt(s->reuse_addr, val, len);
     case SO_REUSEPORT:
-      return WriteInt(s->reuse_port, val, len);
+      return WriteIntOpt(s->reuse_port, val, len);
     case SO_RCVBUF:
-      return WriteInt(s->rcvbuf ? s->rcvbuf : DefaultSockBuf(s), val, len);
+      return WriteIntOpt(s->rcvbuf ? s->rcvbuf : DefaultSockBuf(s), val, len);
     case SO_SNDBUF:
-      return WriteInt(s->sndbuf ? s->sndbuf : DefaultSockBuf(s), val, len);
+      return WriteIntOpt(s->sndbuf ? s->sndbuf : DefaultSockBuf(s), val, len);
     case SO_ACCEPTCONN:
-      return WriteInt(t && t->state == TcpSockState::kListening, val, len);
+      return WriteIntOpt(t && t->state == TcpSockState::kListening, val, len);
     case SO_KEEPALIVE:
-      return WriteInt(0, val, len);  // TCP answered in tcp_options.cc
+      return WriteIntOpt(0, val, len);  // TCP answered in tcp_options.cc
     default:
       return -ENOPROTOOPT;
   }
@@ -133,7 +115,7 @@ int GetTcpMaxSeg(TcpSock* t, void* val, socklen_t* len, Instant now) {
     t->conn->GetInfo(&info, now);
     if (info.tcpi_snd_mss) mss = static_cast<int>(info.tcpi_snd_mss);
   }
-  return WriteInt(mss, val, len);
+  return WriteIntOpt(mss, val, len);
 }
 
 }  // namespace
@@ -159,7 +141,7 @@ int SocketApi::SetSockOpt(int fd, int level, int name, const void* val, socklen_
   }
   if (level != SOL_SOCKET && (level != IPPROTO_TCP || !t)) return -ENOPROTOOPT;
   int v = 0;
-  if (int rc = ReadInt(val, len, &v); rc < 0) return rc;
+  if (int rc = ReadIntOpt(val, len, &v); rc < 0) return rc;
   if (level == SOL_SOCKET) return SetSocketLevel(s, name, v);
   if (name == TCP_NODELAY) {
     t->nodelay = v != 0;
@@ -191,7 +173,7 @@ int SocketApi::GetSockOpt(int fd, int level, int name, void* val, socklen_t* len
   if (level == SOL_SOCKET) return GetSocketLevel(s, name, val, len);
   // Linux: an IP-layer level it does not know fails EOPNOTSUPP on get (ENOPROTOOPT on set).
   if (level != IPPROTO_TCP || !t) return level == IPPROTO_IP ? -ENOPROTOOPT : -EOPNOTSUPP;
-  if (name == TCP_NODELAY) return WriteInt(t->nodelay, val, len);
+  if (name == TCP_NODELAY) return WriteIntOpt(t->nodelay, val, len);
   if (name == TCP_MAXSEG) return GetTcpMaxSeg(t, val, len, now_);
   return -ENOPROTOOPT;
 }

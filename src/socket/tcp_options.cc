@@ -10,27 +10,10 @@
 #include <cstring>
 #include <string_view>
 
+#include "socket/option_values.h"
+
 namespace ustack {
 namespace {
-
-int ReadIntOpt(const void* val, socklen_t len, int* out) {
-  if (!val) return -EFAULT;
-  if (len < static_cast<socklen_t>(sizeof(int))) return -EINVAL;
-  std::memcpy(out, val, sizeof(int));
-  return 0;
-}
-
-// Like Linux: copies at most *len bytes of the value and sets *len to that count.
-int WriteBytes(const void* src, size_t n, void* val, socklen_t* len) {
-  if (!val || !len) return -EFAULT;
-  if (static_cast<int>(*len) < 0) return -EINVAL;
-  const size_t copy = std::min(n, static_cast<size_t>(*len));
-  std::memcpy(val, src, copy);
-  *len = static_cast<socklen_t>(copy);
-  return 0;
-}
-
-int WriteIntOpt(int v, void* val, socklen_t* len) { return WriteBytes(&v, sizeof v, val, len); }
 
 // Integer options at IPPROTO_TCP level kept on the socket and applied to the connection.
 bool IsTcpIntOption(int name) {
