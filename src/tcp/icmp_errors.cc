@@ -57,9 +57,9 @@ void TcpEngine::OnIcmpError(const IcmpErrorInfo& err, Instant now) {
 
 void Connection::OnIcmpError(const IcmpErrorInfo& err, Seq32 seq, Instant now) {
   // RFC 5927 4.1: believe only errors quoting data in flight, SND.UNA <= SEQ < SND.NXT
-  // (SND.MAX here: what was sent, retransmissions included).
-  const bool in_flight = snd_una_ <= seq && (seq < snd_max_ || snd_una_ == snd_max_);
-  if (!in_flight || seq > snd_max_) {
+  // (SND.MAX here: what was sent, retransmissions included), or SND.UNA when none is.
+  const bool in_flight = snd_una_ <= seq && (seq < snd_max_ || seq == snd_una_);
+  if (!in_flight) {
     ++engine_.stats().drop_icmp_out_of_window;
     return;
   }
