@@ -92,6 +92,7 @@ const std::map<std::string, Setter>& Setters() {
       {"tcp.sack", Bool(&TcpConfig::sack)},
       {"tcp.syn_cookies", Bool(&TcpConfig::syn_cookies)},
       {"tcp.tlp", Bool(&TcpConfig::tail_loss_probe)},
+      {"tcp.rack", Bool(&TcpConfig::rack)},
       {"tcp.challenge_ack_limit", Num(&TcpConfig::challenge_ack_limit, 1u << 30)},
       {"tcp.ecn",
        [](const std::string& v, HarnessConfig* c) {

@@ -100,7 +100,9 @@ void PrintTcp(FILE* out, const TcpCounters& c, bool all) {
              {"drop_icmp_no_connection", c.drop_icmp_no_connection},
              {"pmtu_updates", c.pmtu_updates},
              {"tlp_probes", c.tlp_probes},
-             {"tlp_recoveries", c.tlp_recoveries}},
+             {"tlp_recoveries", c.tlp_recoveries},
+             {"rack_lost", c.rack_lost},
+             {"rack_reorder_timeouts", c.rack_reorder_timeouts}},
             all);
 }
 

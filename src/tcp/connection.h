@@ -8,6 +8,7 @@
 //   timers.cc      retransmission (RFC 6298), persist, delayed ACK, TIME-WAIT, keepalive
 //   info.cc        TCP_INFO and socket-option setters
 //   tlp.cc         tail loss probe (RFC 8985 7)
+//   loss_detection.cc  RACK time-based loss detection and its reordering timer (RFC 8985 6)
 //   icmp_errors.cc ICMP errors: path MTU (RFC 1191, RFC 5927), hard and soft errors
 // Ownership: the TcpEngine owns every Connection. The socket layer holds a pointer while
 // user_holds() (from Connect/Accept until Close/Abort); the engine frees the object once it
@@ -25,10 +26,12 @@
 #include "buf/packet.h"
 #include "tcp/congestion.h"
 #include "tcp/flow.h"
+#include "tcp/rack.h"
 #include "tcp/recv_queue.h"
 #include "tcp/rtt.h"
 #include "tcp/sack.h"
 #include "tcp/send_buffer.h"
+#include "tcp/sent_log.h"
 #include "tcp/syn_cookies.h"
 #include "tcp/tcp.h"
 #include "wire/tcp.h"
@@ -60,7 +63,15 @@ struct Segment {
 uint8_t WindowShiftFor(uint32_t buffer);
 
 // What the shared per-connection timer is currently doing.
-enum class TimerKind : uint8_t { kNone, kRetransmit, kLossProbe, kPersist, kTimeWait, kFinWait2 };
+enum class TimerKind : uint8_t {
+  kNone,
+  kRetransmit,
+  kLossProbe,
+  kReorder,
+  kPersist,
+  kTimeWait,
+  kFinWait2
+};
 
 // Which listener list a passive connection is on.
 enum class ListenQueue : uint8_t { kNone, kHalfOpen, kAccept };
@@ -189,6 +200,14 @@ class Connection final : public TcpConnection {
   void OnLossProbe(Instant now);
   bool RetransmitLast(Instant now);
   void TlpOnAck(const Segment& seg, bool advanced, bool dsack, Instant now);
+
+  // --- loss_detection.cc: RACK (RFC 8985 6).
+  bool UseRack() const;
+  void RackOnAck(const Segment& seg, bool dsack, Instant now);
+  void RackDetect(Instant now);
+  void OnReorderTimeout(Instant now);
+  bool MayEnterRecovery() const;
+  void RetransmitLostOpen(Instant now);
 
   // --- icmp_errors.cc.
   void OnPathMtu(const IcmpErrorInfo& err, Instant now);
@@ -321,6 +340,8 @@ class Connection final : public TcpConnection {
   bool sack_ok_ = false;
   SackScoreboard sack_board_;
   SackReporter sack_rep_;
+  SentLog sent_log_;  // per-segment send times and marks, kept when RACK runs
+  Rack rack_;
   // ECN (RFC 3168 6.1).
   bool ecn_ok_ = false;
   bool ece_pending_ = false;  // receiver: echo ECE until CWR arrives

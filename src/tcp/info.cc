@@ -67,12 +67,17 @@ void Connection::GetInfo(struct tcp_info* out, Instant now) const {
   const uint32_t outstanding = static_cast<uint32_t>(snd_max_ - snd_una_);
   out->tcpi_unacked = (outstanding + mss - 1) / mss;
   out->tcpi_sacked = (sack_board_.sacked_bytes() + mss - 1) / mss;
-  const uint32_t pipe = in_recovery_ ? PipeEstimate() : outstanding;
-  const uint32_t lost = outstanding - std::min(outstanding, pipe + sack_board_.sacked_bytes());
-  out->tcpi_lost = (lost + mss - 1) / mss;
-  out->tcpi_retrans = in_recovery_ && high_rxt_ > snd_una_
-                          ? (static_cast<uint32_t>(high_rxt_ - snd_una_) + mss - 1) / mss
-                          : 0;
+  if (UseRack()) {
+    out->tcpi_lost = sent_log_.LostSegments();
+    out->tcpi_retrans = sent_log_.RetransmittedSegments();
+  } else {
+    const uint32_t pipe = in_recovery_ ? PipeEstimate() : outstanding;
+    const uint32_t lost = outstanding - std::min(outstanding, pipe + sack_board_.sacked_bytes());
+    out->tcpi_lost = (lost + mss - 1) / mss;
+    out->tcpi_retrans = in_recovery_ && high_rxt_ > snd_una_
+                            ? (static_cast<uint32_t>(high_rxt_ - snd_una_) + mss - 1) / mss
+                            : 0;
+  }
   out->tcpi_last_data_sent = Ms(now - last_data_sent_);
   out->tcpi_last_data_recv = Ms(now - last_data_recv_);
   out->tcpi_last_ack_recv = Ms(now - last_ack_recv_);

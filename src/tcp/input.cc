@@ -284,6 +284,8 @@ void Connection::ProcessAck(const Segment& seg, Instant now) {
     if (!SynAcked()) --data;  // the SYN occupies one sequence number
     if (fin_queued_ && snd_una_ <= fin_seq_ && seg.ack > fin_seq_) --data;  // and the FIN
     snd_buf_.Discard(data);
+    // RFC 8985 6.2 step 1: RACK's minimum RTT from the timed segment, at clock precision.
+    if (rtt_timing_ && seg.ack > rtt_seq_) rack_.OnRttSample(now - rtt_start_);
     // RFC 7323 4.1: timestamps give samples even for retransmissions; else RFC 6298 / Karn.
     if (TimestampRttSample(seg, now)) {
       rtt_timing_ = false;
@@ -301,7 +303,7 @@ void Connection::ProcessAck(const Segment& seg, Instant now) {
     retries_ = 0;
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it.
     if (timer_kind_ == TimerKind::kRetransmit || timer_kind_ == TimerKind::kLossProbe ||
-        timer_kind_ == TimerKind::kNone) {
+        timer_kind_ == TimerKind::kReorder || timer_kind_ == TimerKind::kNone) {
       if (snd_una_ == snd_max_) {
         StopTimer(timer_kind_);
       } else {
@@ -312,6 +314,7 @@ void Connection::ProcessAck(const Segment& seg, Instant now) {
     engine_.ScheduleFlush(this);
   }
   UpdateSendWindow(seg);
+  if (UseRack()) RackOnAck(seg, dsack, now);
   TlpOnAck(seg, acked > 0, dsack, now);
   if (SynAcked()) OnAckRecovery(acked, sacked_new, dup, now);
 }

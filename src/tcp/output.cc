@@ -60,6 +60,7 @@ void Connection::Output(Instant now) {
   if (in_recovery_) {
     RecoveryOutput(now);  // RFC 6675 / RFC 6937: PRR decides how much goes out
   } else {
+    if (sent_log_.lost_bytes() > 0) RetransmitLostOpen(now);
     while (SendNext(false, now)) {
     }
   }
@@ -196,6 +197,8 @@ bool Connection::SendSegment(Seq32 seq, uint8_t flags, uint32_t data_off, uint32
       rtt_seq_ = seq;
       rtt_start_ = now;
     }
+    // RFC 8985 6.1: every data segment's (re)transmission time, for RACK.
+    if (UseRack() && !(flags & kTcpSyn)) sent_log_.OnSend(seq, end, now);
     if (seq == snd_nxt_) snd_nxt_ = end;
     if (end > snd_max_) snd_max_ = end;
     // RFC 8985 7.2: new data moves the probe timeout along (the RTO stays put).

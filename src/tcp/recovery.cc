@@ -23,6 +23,7 @@ bool Connection::IsDupAck(const Segment& seg, uint32_t sacked_new) const {
 
 uint32_t Connection::PipeEstimate() const {
   const uint32_t outstanding = static_cast<uint32_t>(snd_max_ - snd_una_);
+  if (UseRack()) return sent_log_.InFlight();  // RFC 6675 4 SetPipe with RACK's marks
   if (sack_ok_) return sack_board_.Pipe(snd_una_, snd_max_, high_rxt_, MaxPayload());
   // RFC 6937 / RFC 5681 3.2: without SACK each duplicate ACK stands for a segment that left.
   const uint32_t left = std::min(outstanding, dup_acks_ * MaxPayload());
@@ -32,22 +33,32 @@ uint32_t Connection::PipeEstimate() const {
 // Called for every acceptable ACK after SND.UNA and the scoreboard moved.
 void Connection::OnAckRecovery(uint32_t acked, uint32_t sacked_new, bool dup, Instant now) {
   const uint32_t mss = MaxPayload();
+  if (UseRack()) RackDetect(now);  // RFC 8985 6.2 step 5
   if (!in_recovery_) {
-    if (!dup) {
-      if (acked > 0) dup_acks_ = 0;
-      return;
+    if (dup) {
+      ++dup_acks_;
+      ++engine_.stats().dup_acks_in;
+    } else if (acked > 0) {
+      dup_acks_ = 0;
     }
-    ++dup_acks_;
-    ++engine_.stats().dup_acks_in;
-    // RFC 5681 3.2 / RFC 6675 5: three duplicate ACKs, or SACK showing the first segment
-    // lost. RFC 6582 3.2 step 1 / 4.1: not again for data sent before the last reduction.
-    const bool lost =
-        dup_acks_ >= SackScoreboard::kDupThresh || (sack_ok_ && sack_board_.IsLost(snd_una_, mss));
-    if (lost && (!recover_valid_ || snd_una_ > recover_)) {
+    bool lost;
+    if (UseRack()) {
+      lost = sent_log_.lost_bytes() > 0;  // RFC 8985 6: RACK marked a segment lost
+    } else {
+      if (!dup) return;
+      // RFC 5681 3.2 / RFC 6675 5: three duplicate ACKs, or SACK showing the first segment
+      // lost.
+      lost = dup_acks_ >= SackScoreboard::kDupThresh ||
+             (sack_ok_ && sack_board_.IsLost(snd_una_, mss));
+    }
+    // RFC 6582 3.2 step 1 / 4.1: no second reduction for data sent before the last one.
+    if (lost && MayEnterRecovery()) {
       // RFC 6937 3: PRR counts the data delivered by the ACK that starts recovery too.
       EnterRecovery(acked + sacked_new + (sack_ok_ ? 0 : mss), now);
-    } else if (dup_acks_ <= 2) {
-      engine_.ScheduleFlush(this);  // RFC 3042: limited transmit of new data
+    } else if (lost || (dup && dup_acks_ <= 2)) {
+      // Lost data of an answered episode goes again within cwnd; RFC 3042: limited
+      // transmit of new data.
+      engine_.ScheduleFlush(this);
     }
     return;
   }
@@ -103,6 +114,7 @@ void Connection::EnterRecovery(uint32_t delivered, Instant now) {
 
 void Connection::ExitRecovery() {
   in_recovery_ = false;
+  if (UseRack()) rack_.OnRecoveryExit();
   dup_acks_ = 0;
   // RFC 6937 3 / RFC 6582 3.2 step 3: at the end of recovery cwnd = ssthresh.
   cc_->SetWindow(cc_->ssthresh(), cc_->ssthresh());
@@ -114,7 +126,12 @@ uint32_t Connection::RetransmitHole(Instant now) {
   const uint32_t mss = MaxPayload();
   SeqRange hole;
   Seq32 from = SeqMax(high_rxt_, snd_una_);
-  if (sack_ok_) {
+  if (UseRack()) {
+    // RFC 8985 6: what RACK marked lost, lowest sequence first.
+    const SentSeg* lost = sent_log_.FirstLost();
+    if (lost == nullptr) return 0;
+    hole = SeqRange{lost->start, lost->end};
+  } else if (sack_ok_) {
     if (!sack_board_.NextHole(from, snd_max_, &hole)) return 0;
     // The first hole at SND.UNA goes at once on entry; later ones only when judged lost.
     if (hole.left != snd_una_ && !sack_board_.IsLost(hole.left, mss)) return 0;

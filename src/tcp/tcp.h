@@ -54,6 +54,8 @@ struct TcpConfig {
   uint32_t challenge_ack_limit = 1000;
   // RFC 8985 7: probe a possibly lost tail after about two round trips instead of the RTO.
   bool tail_loss_probe = true;
+  // RFC 8985 6: RACK time-based loss detection with SACK (false: RFC 6675's DupThresh).
+  bool rack = true;
 };
 
 enum class TcpState : uint8_t {
@@ -110,10 +112,11 @@ struct TcpCounters {
   uint64_t icmp_errors_in = 0;           // ICMP errors accepted for a connection
   uint64_t drop_icmp_out_of_window = 0;  // RFC 5927: quoted sequence not in flight, or bogus
   uint64_t drop_icmp_no_connection = 0;
-  uint64_t pmtu_updates = 0;
-  uint64_t tlp_probes = 0;      // RFC 8985 tail loss probes sent
-  uint64_t tlp_recoveries = 0;  // probes that repaired a loss (window reduced)  // RFC 1191: MSS
-                                // lowered after "fragmentation needed"
+  uint64_t pmtu_updates = 0;           // RFC 1191: MSS lowered after "fragmentation needed"
+  uint64_t tlp_probes = 0;             // RFC 8985 tail loss probes sent
+  uint64_t tlp_recoveries = 0;         // probes that repaired a loss (window reduced)
+  uint64_t rack_lost = 0;              // RFC 8985 6: segments RACK judged lost
+  uint64_t rack_reorder_timeouts = 0;  // RFC 8985 6.3: losses found by the reordering timer
 };
 
 class TcpConnection;

@@ -185,6 +185,9 @@ TEST_F(RecoveryTest, NewRenoPartialAcksWithoutSack) {
 }
 
 TEST_F(RecoveryTest, LimitedTransmitSendsNewDataOnFirstDupAcks) {
+  // The DupThresh rule itself: on this zero-latency link RACK (RFC 8985 6) would judge
+  // segment 0 lost at the first SACK, before any limited transmit.
+  cfg_a.rack = false;
   Start(303);
   Establish();
   // cwnd (IW10) is full with 12 segments queued; only segments 1 and 2 arrive, so two
@@ -280,6 +283,7 @@ TEST_F(RecoveryTest, PerStackAndPerConnectionController) {
 }
 
 TEST_F(RecoveryTest, TcpInfoShowsRecoveryState) {
+  cfg_a.rack = false;  // recovery from DupThresh SACKed segments (RACK starts at the first)
   Start(306);
   Establish();
   client->set_nodelay(true);

@@ -42,6 +42,9 @@ void Connection::MainTimerFired(void* ctx, Instant now) {
     case TimerKind::kLossProbe:
       c->OnLossProbe(now);
       break;
+    case TimerKind::kReorder:
+      c->OnReorderTimeout(now);
+      break;
     case TimerKind::kPersist:
       c->OnPersistTimeout(now);
       break;
@@ -103,6 +106,7 @@ void Connection::OnRetransmitTimeout(Instant now) {
   recover_ = snd_max_;
   recover_valid_ = true;
   sack_board_.Clear();
+  sent_log_.ClearMarks();
   high_rxt_ = snd_una_;
   if (syn) {
     syn_retransmitted_ = true;
