@@ -216,6 +216,7 @@ class Connection final : public TcpConnection {
   void ApplySynOptions(const Segment& seg, Instant now);
   void BuildOptions(uint8_t flags, uint32_t data_len, TcpOptions* o, Instant now);
   bool PawsAccept(const Segment& seg, Instant now);
+  bool DisorderedAck(const Segment& seg, uint32_t behind) const;
   void UpdateTsRecent(const Segment& seg, Instant now);
   bool TimestampRttSample(const Segment& seg, Instant now);
   uint32_t TsNow(Instant now);  // monotone even if `now` steps back

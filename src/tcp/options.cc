@@ -113,7 +113,18 @@ bool Connection::PawsAccept(const Segment& seg, Instant now) {
   if (now - ts_recent_at_ > kPawsIdle) return true;
   const uint32_t tsval = seg.options.timestamps->value;
   if (static_cast<int32_t>(tsval - ts_recent_) >= 0) return true;
-  return false;
+  return DisorderedAck(seg, ts_recent_ - tsval);
+}
+
+// As Linux does: a pure duplicate ACK overtaken by a later one is not an old duplicate: it
+// can change nothing but the SACK scoreboard (SEG.SEQ = RCV.NXT, SEG.ACK = SND.UNA, same
+// window), and its SACK blocks are news to RACK. Accepted while its TSval is at most about an
+// RTO behind TS.Recent (in 1 ms ticks, the common timestamp clock).
+bool Connection::DisorderedAck(const Segment& seg, uint32_t behind) const {
+  if (seg.payload_len != 0 || seg.has(kTcpSyn) || seg.has(kTcpFin)) return false;
+  if (seg.seq != rcv_nxt_ || seg.ack != snd_una_ || PeerWindow(seg) != snd_wnd_) return false;
+  const int64_t replay_ticks = rtt_.rto().nanos() / 1000000 * 6 / 5;
+  return int64_t{behind} <= replay_ticks;
 }
 
 // RFC 7323 4.3: TS.Recent takes SEG.TSval when SEG.TSval >= TS.Recent and
