@@ -202,6 +202,43 @@ bool Packet::Chain(Packet&& tail) {
   return true;
 }
 
+rte_mempool* Packet::pool() const { return m_ ? m_->pool : nullptr; }
+
+Packet Packet::Retain() const {
+  if (!m_ || m_->nb_segs != 1) return Packet();
+  rte_mbuf_refcnt_update(m_, 1);
+  return Packet(m_);
+}
+
+Packet Packet::Share(uint32_t offset, uint32_t len, rte_mempool* pool) const {
+  if (!m_ || !pool || len == 0 || uint64_t{offset} + len > length()) return Packet();
+  Packet out;
+  uint32_t done = 0;
+  for (rte_mbuf* s = m_; s && done < len; s = s->next) {
+    if (offset >= s->data_len) {
+      offset -= s->data_len;
+      continue;
+    }
+    const auto take = static_cast<uint16_t>(std::min<uint32_t>(s->data_len - offset, len - done));
+    rte_mbuf* mi = rte_pktmbuf_alloc(pool);
+    if (!mi) return Packet();   // `out` frees what was built
+    rte_pktmbuf_attach(mi, s);  // shares s's buffer (its direct mbuf's reference count goes up)
+    mi->data_off = static_cast<uint16_t>(s->data_off + offset);
+    mi->data_len = take;
+    mi->pkt_len = take;
+    mi->buf_len = static_cast<uint16_t>(mi->data_off + take);  // no tailroom into shared bytes
+    Packet seg(mi);
+    if (!out) {
+      out = std::move(seg);
+    } else if (!out.Chain(std::move(seg))) {
+      return Packet();
+    }
+    done += take;
+    offset = 0;
+  }
+  return out;
+}
+
 PacketPool::PacketPool(const char* name, unsigned count, uint16_t data_room, int socket_id) {
   pool_ = rte_pktmbuf_pool_create(name, count, count >= 512 ? 256 : 0, 0, data_room,
                                   socket_id < 0 ? static_cast<int>(rte_socket_id()) : socket_id);
@@ -211,6 +248,12 @@ PacketPool::~PacketPool() {
   if (pool_) rte_mempool_free(pool_);
 }
 
-unsigned PacketPool::available() const { return pool_ ? rte_mempool_avail_count(pool_) : 0; }
+unsigned PacketPool::available() const { return Available(pool_); }
+
+unsigned PacketPool::Available(const rte_mempool* pool) {
+  return pool ? rte_mempool_avail_count(pool) : 0;
+}
+
+unsigned PacketPool::Capacity(const rte_mempool* pool) { return pool ? pool->size : 0; }
 
 }  // namespace ustack

@@ -78,6 +78,21 @@ class Packet {
   Packet Copy(rte_mempool* pool) const;
   // Links `tail` after this chain (both must be valid); false if too many segments.
   bool Chain(Packet&& tail);
+  // The pool the first segment came from (null for an invalid packet).
+  rte_mempool* pool() const;
+
+  // Zero-copy sharing (TCP zero-copy send).
+  // A second owning handle on this single-segment packet's mbuf: its reference count goes up
+  // and the mbuf returns to its pool when the last handle is dropped. From then on the
+  // holders share the bytes and the data offset: none may change a byte another uses, nor
+  // Prepend or Pull; Append past every byte in use is allowed. Invalid for an invalid or
+  // multi-segment packet.
+  Packet Retain() const;
+  // A new chain of indirect mbufs (taken from `pool`) referencing bytes [offset, offset + len)
+  // of this packet without copying them; every segment has no tailroom, so appending to the
+  // result adds a fresh segment instead of writing into the shared buffer. Invalid (nothing
+  // leaked) when len is 0, the range is out of bounds or the pool runs dry.
+  Packet Share(uint32_t offset, uint32_t len, rte_mempool* pool) const;
 
  private:
   rte_mbuf* m_ = nullptr;
@@ -95,6 +110,9 @@ class PacketPool {
   bool ok() const { return pool_ != nullptr; }
   rte_mempool* get() const { return pool_; }
   unsigned available() const;
+  // Free mbufs (caches included) and total mbufs of any pool.
+  static unsigned Available(const rte_mempool* pool);
+  static unsigned Capacity(const rte_mempool* pool);
 
  private:
   rte_mempool* pool_ = nullptr;

@@ -90,5 +90,72 @@ TEST_F(PacketTest, ExhaustedPoolGivesInvalidPacket) {
   EXPECT_TRUE(Packet::Alloc(small.get()));
 }
 
+TEST_F(PacketTest, RetainSharesOneMbufUntilTheLastHandleGoes) {
+  const unsigned before = Pool().available();
+  Packet p = Packet::FromBytes(Pool().get(), Bytes(100));
+  ASSERT_TRUE(p);
+  Packet r = p.Retain();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r.mbuf(), p.mbuf());
+  EXPECT_EQ(Pool().available(), before - 1);
+  p.Reset();
+  EXPECT_EQ(Pool().available(), before - 1);  // r still holds it
+  EXPECT_EQ(r.head()[99], 99);
+  r.Reset();
+  EXPECT_EQ(Pool().available(), before);
+  Packet chain = Packet::FromBytes(Pool().get(), Bytes(3000));
+  ASSERT_FALSE(chain.contiguous());
+  EXPECT_FALSE(chain.Retain());  // single segments only
+}
+
+TEST_F(PacketTest, ShareReferencesARangeWithoutCopyingAndWithoutTailroom) {
+  const unsigned before = Pool().available();
+  {
+    const auto data = Bytes(3000);  // two segments: 2048 + 952 bytes
+    Packet p = Packet::FromBytes(Pool().get(), data);
+    ASSERT_EQ(p.segments(), 2);
+    Packet s = p.Share(2000, 100, Pool().get());  // crosses the segment boundary
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s.length(), 100u);
+    EXPECT_EQ(s.segments(), 2);
+    EXPECT_EQ(s.head().data(), p.head().data() + 2000);  // the same bytes, not a copy
+    EXPECT_EQ(s.tailroom(), 0);
+    std::vector<uint8_t> out(100);
+    EXPECT_EQ(s.CopyOut(0, out), 100u);
+    EXPECT_TRUE(std::equal(out.begin(), out.end(), data.begin() + 2000));
+    // Appending to the shared chain adds a fresh segment: the shared bytes after the range
+    // are untouched.
+    const uint8_t extra[3] = {7, 7, 7};
+    ASSERT_TRUE(s.AppendBytes(Pool().get(), extra));
+    EXPECT_EQ(s.segments(), 3);
+    std::vector<uint8_t> all(3000);
+    p.CopyOut(0, all);
+    EXPECT_EQ(all, data);
+    // The original goes first; the shared bytes live on until the share goes too.
+    p.Reset();
+    EXPECT_EQ(s.CopyOut(0, out), 100u);
+    EXPECT_TRUE(std::equal(out.begin(), out.end(), data.begin() + 2000));
+    EXPECT_FALSE(s.Share(50, 100, Pool().get()));  // out of range
+    EXPECT_FALSE(s.Share(0, 0, Pool().get()));
+  }
+  EXPECT_EQ(Pool().available(), before);
+}
+
+TEST_F(PacketTest, ShareFailsCleanlyWhenThePoolIsDry) {
+  PacketPool small("pkt_share", 8);
+  ASSERT_TRUE(small.ok());
+  Packet p = Packet::FromBytes(Pool().get(), Bytes(3000));
+  std::vector<Packet> held;
+  for (Packet q; (q = Packet::Alloc(small.get()));) held.push_back(std::move(q));
+  const unsigned before = Pool().available();
+  EXPECT_FALSE(p.Share(0, 3000, small.get()));
+  EXPECT_EQ(Pool().available(), before);  // no reference left behind on p's mbufs
+  held.pop_back();                        // one indirect mbuf: not enough for two segments
+  EXPECT_FALSE(p.Share(0, 3000, small.get()));
+  EXPECT_EQ(PacketPool::Available(small.get()), 1u);
+  EXPECT_EQ(PacketPool::Capacity(small.get()), 8u);
+  EXPECT_TRUE(p.Share(0, 2000, small.get()));
+}
+
 }  // namespace
 }  // namespace ustack

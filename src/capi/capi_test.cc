@@ -135,6 +135,38 @@ TEST(FfLifeCycleTest, InitCallsThreadGuardStopAndTeardown) {
   EXPECT_EQ(ff_zc_recv_done(zc, 1), -1);  // never lent
   EXPECT_EQ(errno, EINVAL);
   EXPECT_EQ(ff_zc_recv_done(zc, 0), 0);
+  // Zero-copy send through the C API (a socketpair copies the bytes; TCP is tested in
+  // tests/api/zero_copy_send_test.cc).
+  ff_zc_mbuf zm;
+  EXPECT_EQ(ff_zc_mbuf_get(nullptr, 10), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(ff_zc_mbuf_get(&zm, 0), -1);
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(zm.bsd_mbuf, nullptr);
+  ASSERT_EQ(ff_zc_mbuf_get(&zm, 10), 0);
+  EXPECT_NE(zm.bsd_mbuf, nullptr);
+  EXPECT_EQ(zm.off, 0);
+  EXPECT_EQ(zm.len, 10);
+  EXPECT_EQ(ff_zc_mbuf_write(&zm, "zero-", 5), 5);
+  EXPECT_EQ(ff_zc_mbuf_write(&zm, "copy!!", 6), -1);  // past the room
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(ff_zc_mbuf_write(&zm, "copy", 4), 4);
+  EXPECT_EQ(zm.off, 9);
+  EXPECT_EQ(ff_zc_mbuf_read(&zm, pbuf, 1), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  EXPECT_EQ(ff_write(sv[0], zm.bsd_mbuf, 10), -1);  // only 9 written
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(ff_send(sv[0], zm.bsd_mbuf, 9, 0), 9);
+  ASSERT_EQ(ff_read(sv[1], pbuf, sizeof pbuf), 8);
+  EXPECT_EQ(std::string(pbuf, 8), "zero-cop");
+  ASSERT_EQ(ff_read(sv[1], pbuf, sizeof pbuf), 1);
+  EXPECT_EQ(ff_write(sv[0], zm.bsd_mbuf, 1), -1);  // all sent: the handle is stale
+  EXPECT_EQ(errno, EINVAL);
+  EXPECT_EQ(ff_zc_mbuf_free(&zm), -1);
+  EXPECT_EQ(errno, EINVAL);
+  ASSERT_EQ(ff_zc_mbuf_get(&zm, 100), 0);
+  EXPECT_EQ(ff_zc_mbuf_free(&zm), 0);  // never sent
+  EXPECT_EQ(zm.bsd_mbuf, nullptr);
   ASSERT_EQ(ff_close(sv[0]), 0);
   EXPECT_EQ(ff_read(sv[1], pbuf, sizeof pbuf), 0);  // end of stream
   EXPECT_EQ(ff_write(sv[1], "x", 1), -1);

@@ -182,6 +182,39 @@ int ff_zc_recv_done(const struct ff_zc_iov* iov, int iovcnt) {
   });
 }
 
+int ff_zc_mbuf_get(struct ff_zc_mbuf* m, int len) {
+  return Call([&](SocketApi& s) {
+    if (!m) return -EINVAL;
+    void* handle = nullptr;
+    const int rc = s.ZcMbufGet(len, &handle);
+    *m = ff_zc_mbuf{rc == 0 ? handle : nullptr, rc == 0 ? handle : nullptr, 0, rc == 0 ? len : 0};
+    return rc;
+  });
+}
+
+int ff_zc_mbuf_write(struct ff_zc_mbuf* m, const char* data, int len) {
+  return Call([&](SocketApi& s) {
+    if (!m) return -EINVAL;
+    const int64_t rc = s.ZcMbufWrite(m->bsd_mbuf, data, len);
+    if (rc > 0) m->off += len;
+    return static_cast<int>(rc);
+  });
+}
+
+int ff_zc_mbuf_read(struct ff_zc_mbuf* m, const char* data, int len) {
+  (void)m, (void)data, (void)len;
+  return Call([](SocketApi&) { return -EOPNOTSUPP; });
+}
+
+int ff_zc_mbuf_free(struct ff_zc_mbuf* m) {
+  return Call([&](SocketApi& s) {
+    if (!m) return -EINVAL;
+    const int rc = s.ZcMbufFree(m->bsd_mbuf);
+    if (rc == 0) *m = ff_zc_mbuf{nullptr, nullptr, 0, 0};
+    return rc;
+  });
+}
+
 int ff_dup(int oldfd) {
   return Call([&](SocketApi& s) { return s.Dup(oldfd); });
 }

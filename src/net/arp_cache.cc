@@ -13,8 +13,10 @@ struct ArpCache::Entry {
   Ipv4Addr ip;
   MacAddr mac;
   bool resolved = false;
-  int retries = 0;  // requests sent after the first
-  Timer timer;      // pending: next retry; resolved: expiry
+  int retries = 0;       // requests sent after the first
+  Instant last_request;  // of the latest revalidation request (resolved entries)
+  bool revalidated = false;
+  Timer timer;  // pending: next retry; resolved: expiry
   OwnedNode<Entry> age;
   std::vector<Packet> queue;  // IP packets waiting for resolution, oldest first
 };
@@ -59,6 +61,17 @@ void ArpCache::Learn(Ipv4Addr ip, const MacAddr& mac, bool create, Instant now) 
     if (!e) return;
   }
   Confirm(e, mac, now);
+}
+
+bool ArpCache::Revalidate(Ipv4Addr ip, Instant now) {
+  auto it = entries_.find(ip.v);
+  if (it == entries_.end() || !it->second->resolved) return false;  // resolving already
+  Entry* e = it->second.get();
+  if (e->revalidated && now - e->last_request < cfg_.arp_retry) return false;
+  e->revalidated = true;
+  e->last_request = now;
+  owner_.SendArpRequest(ip, now);
+  return true;
 }
 
 std::optional<MacAddr> ArpCache::Lookup(Ipv4Addr ip) const {

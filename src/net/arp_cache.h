@@ -55,6 +55,13 @@ class ArpCache {
   // it); when absent, creates a resolved entry only if `create`.
   void Learn(Ipv4Addr ip, const MacAddr& mac, bool create, Instant now);
 
+  // RFC 1122 2.3.2.1 (4), higher-layer advice: a transport reports that traffic through the
+  // neighbour `ip` goes unanswered. A resolved entry stays usable but is asked for again with
+  // a broadcast request (a wrong or changed address is replaced by the reply, RFC 826 merge);
+  // at most one such request per arp_retry (RFC 1122 2.3.2.1: no ARP flooding). Returns
+  // whether a request was sent.
+  bool Revalidate(Ipv4Addr ip, Instant now);
+
   // The resolved address of `ip`, if any.
   std::optional<MacAddr> Lookup(Ipv4Addr ip) const;
   bool Contains(Ipv4Addr ip) const { return entries_.count(ip.v) != 0; }

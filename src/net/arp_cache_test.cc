@@ -194,6 +194,57 @@ TEST_F(ArpTest, MergeRuleUpdatesKnownSendersOnly) {
   EXPECT_EQ(EthernetView::Parse(sent[0])->dst(), moved);
 }
 
+// RFC 9293 3.8.3 / RFC 1122 2.3.2.1 (4): a transport's negative advice asks for the next
+// hop again with a broadcast request while the entry stays usable; the reply replaces a wrong
+// address (here one learned from a damaged reply). At most one request per arp_retry.
+TEST_F(ArpTest, NegativeAdviceRevalidatesTheNextHop) {
+  Make();
+  const MacAddr wrong{{0x02, 0, 0, 0, 0, 0x12}};
+  LearnPeer(kPeerIp, wrong);
+  Sent();
+  net_->AdviseDeliveryProblem(kPeerIp, now_);
+  auto sent = Sent();
+  ASSERT_EQ(sent.size(), 1u);
+  auto eth = EthernetView::Parse(sent[0]);
+  ASSERT_TRUE(eth);
+  EXPECT_TRUE(eth->dst().IsBroadcast());
+  auto arp = ArpRepr::Parse(eth->payload());
+  ASSERT_TRUE(arp.ok());
+  EXPECT_EQ(arp->op, ArpOp::kRequest);
+  EXPECT_EQ(arp->target_ip, kPeerIp);
+  EXPECT_EQ(C().arp_revalidations, 1u);
+  // Still usable meanwhile (no packet waits on the request).
+  ASSERT_TRUE(SendL4(kPeerIp, Pattern(10)));
+  sent = Sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(EthernetView::Parse(sent[0])->dst(), wrong);
+  // Rate limit: not again within arp_retry.
+  Advance(cfg_.arp_retry - Duration::Millis(1));
+  net_->AdviseDeliveryProblem(kPeerIp, now_);
+  EXPECT_TRUE(Sent().empty());
+  // The answer replaces the address.
+  Receive(EthFrame(kOurMac, kPeerMac, kEtherTypeArp,
+                   ArpBody(ArpOp::kReply, kPeerMac, kPeerIp, kOurMac, kOurIp)));
+  ASSERT_TRUE(SendL4(kPeerIp, Pattern(10)));
+  sent = Sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(EthernetView::Parse(sent[0])->dst(), kPeerMac);
+  Advance(Duration::Millis(1));
+  net_->AdviseDeliveryProblem(kPeerIp, now_);
+  EXPECT_EQ(Sent().size(), 1u);
+  EXPECT_EQ(C().arp_revalidations, 2u);
+  // Off-link destinations revalidate the gateway; unknown neighbours are left alone.
+  net_->AdviseDeliveryProblem(Ipv4Addr::Of(10, 0, 0, 9), now_);
+  net_->AdviseDeliveryProblem(Ipv4Addr::Of(192, 0, 2, 1), now_);
+  EXPECT_TRUE(Sent().empty());
+  LearnPeer(kGwIp, kPeerMac);
+  Sent();
+  net_->AdviseDeliveryProblem(Ipv4Addr::Of(192, 0, 2, 1), now_);
+  sent = Sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(ArpRepr::Parse(EthernetView::Parse(sent[0])->payload())->target_ip, kGwIp);
+}
+
 TEST_F(ArpTest, ProbeIsAnsweredButNotLearned) {
   Make();
   // RFC 5227 2.1.1 probe: sender IP 0.0.0.0, target our address.

@@ -201,6 +201,13 @@ uint16_t NetInterface::ReducePathMtu(Ipv4Addr dst, uint16_t mtu, Instant now) {
   return impl_->ReducePathMtu(dst, mtu, now);
 }
 
+// RFC 9293 3.8.3 (MUST-20) / RFC 1122 2.3.2.1 (4): negative advice revalidates the next hop.
+void NetInterface::AdviseDeliveryProblem(Ipv4Addr dst, Instant now) {
+  NextHop hop;
+  if (!impl_->Route(dst, &hop) || hop.kind != NextHop::Kind::kUnicast) return;
+  if (impl_->arp.Revalidate(hop.addr, now)) ++impl_->counters.arp_revalidations;
+}
+
 Ipv4Addr NetInterface::SourceFor(Ipv4Addr dst) const {
   (void)dst;
   return impl_->cfg.addr;

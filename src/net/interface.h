@@ -50,6 +50,7 @@ struct NetCounters {
   uint64_t drop_arp_malformed = 0;
   uint64_t drop_arp_unresolved = 0;  // queued packets dropped after ARP gave up
   uint64_t drop_arp_queue_full = 0;
+  uint64_t arp_revalidations = 0;  // requests sent on a transport's negative advice
   uint64_t ip_in = 0;
   uint64_t ip_out = 0;
   uint64_t drop_ip_malformed = 0;
@@ -95,6 +96,7 @@ class NetInterface : public IpOutput {
                 const Ipv4SendOptions& opts, Instant now) override;
   uint16_t MaxTransportSize(Ipv4Addr dst) const override;
   uint16_t ReducePathMtu(Ipv4Addr dst, uint16_t mtu, Instant now) override;
+  void AdviseDeliveryProblem(Ipv4Addr dst, Instant now) override;
   Ipv4Addr SourceFor(Ipv4Addr dst) const override;
   bool IsLocal(Ipv4Addr addr) const override;
   rte_mempool* tx_pool() const override { return port_.pool(); }

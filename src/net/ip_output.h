@@ -62,6 +62,13 @@ class IpOutput {
     (void)now;
     return MaxTransportSize(dst);
   }
+  // RFC 9293 3.8.3 (MUST-20), RFC 1122 2.3.2.1 (4): a transport's negative advice that
+  // segments to dst keep going unanswered; the network layer revalidates the next hop's link
+  // address. Ignored by default.
+  virtual void AdviseDeliveryProblem(Ipv4Addr dst, Instant now) {
+    (void)dst;
+    (void)now;
+  }
   // The address this host uses as source towards dst.
   virtual Ipv4Addr SourceFor(Ipv4Addr dst) const = 0;
   // True when addr is one of this host's unicast addresses.

@@ -69,7 +69,8 @@ void ImpairedChannel::Offer(Packet pkt, Instant now) {
   const Instant start = std::max(now, wire_free_);
   wire_free_ = start + SerializationTime(pkt.length(), imp_.rate_bps);
   const Instant depart = wire_free_;
-  if (Lose(pkt)) return;
+  const bool arp = IsArp(pkt);
+  if (Lose()) return;
   Packet dup;
   if (imp_.duplicate > 0 && rng_.Chance(imp_.duplicate)) {
     stats_.duplicated++;
@@ -80,22 +81,30 @@ void ImpairedChannel::Offer(Packet pkt, Instant now) {
       stats_.no_buffer++;
     }
   }
-  const bool corrupt = imp_.corrupt > 0 && rng_.Chance(imp_.corrupt);
+  // A corrupted IP frame fails a checksum at the receiver: lost to the transport, so it is
+  // part of a loss run and is not corrupted once the run is at its limit.
+  const bool corrupt = imp_.corrupt > 0 && rng_.Chance(imp_.corrupt) && !AtBurstLimit();
   Schedule(std::move(pkt), depart, corrupt);
+  bool intact = !corrupt;
   if (dup) {
-    const bool corrupt_dup = imp_.corrupt > 0 && rng_.Chance(imp_.corrupt);
+    const bool corrupt_dup = imp_.corrupt > 0 && rng_.Chance(imp_.corrupt) && !AtBurstLimit();
     Schedule(std::move(dup), depart, corrupt_dup);
+    intact = intact || !corrupt_dup;
   }
+  // A streak counts the frames a transport sees: ARP frames neither end nor extend it.
+  if (!arp) loss_streak_ = intact ? 0 : loss_streak_ + 1;
 }
 
-bool ImpairedChannel::Lose(const Packet& pkt) {
-  if (imp_.loss > 0 && rng_.Chance(imp_.loss) &&
-      (imp_.max_loss_burst == 0 || loss_streak_ < imp_.max_loss_burst)) {
+bool ImpairedChannel::AtBurstLimit() const {
+  return imp_.max_loss_burst != 0 && loss_streak_ >= imp_.max_loss_burst;
+}
+
+bool ImpairedChannel::Lose() {
+  if (imp_.loss > 0 && rng_.Chance(imp_.loss) && !AtBurstLimit()) {
     stats_.lost++;
     loss_streak_++;
     return true;
   }
-  if (!IsArp(pkt)) loss_streak_ = 0;  // a streak counts the frames a transport sees
   return false;
 }
 

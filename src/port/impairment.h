@@ -26,8 +26,10 @@ namespace ustack {
 
 struct Impairment {
   double loss = 0;  // probability a frame is dropped on the wire
-  // Longest run of consecutive non-ARP frames that `loss` may drop (0 = unbounded): random
-  // loss rather than a partition that outlasts every retransmission.
+  // Longest run of consecutive non-ARP frames that `loss` may drop or `corrupt` may damage
+  // (0 = unbounded): random loss rather than a partition that outlasts every retransmission.
+  // A corrupted IP frame fails a checksum, so it is lost too; the frame after a full run
+  // arrives intact.
   uint32_t max_loss_burst = 0;
   double duplicate = 0;       // probability a frame is delivered twice (the second a deep copy)
   double reorder = 0;         // probability a frame is held back so that later frames overtake it
@@ -91,7 +93,8 @@ class ImpairedChannel {
   };
 
   void Schedule(Packet pkt, Instant depart, bool corrupt);
-  bool Lose(const Packet& pkt);
+  bool Lose();
+  bool AtBurstLimit() const;
 
   Impairment imp_;
   Random rng_;
@@ -100,7 +103,7 @@ class ImpairedChannel {
   uint64_t next_seq_ = 0;
   Instant wire_free_;         // when the serializer finishes the last accepted frame
   Instant last_arrival_;      // arrival of the last in-order frame (keeps jitter FIFO)
-  uint32_t loss_streak_ = 0;  // frames lost in a row (see max_loss_burst)
+  uint32_t loss_streak_ = 0;  // frames lost or corrupted in a row (see max_loss_burst)
   ImpairmentStats stats_;
 };
 

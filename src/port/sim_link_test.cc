@@ -240,6 +240,35 @@ TEST_F(SimLinkTest, LossBurstIsBoundedAndRateStaysNearProbability) {
   EXPECT_EQ(got.size(), kFrames - link.stats(Side::kA).lost);
 }
 
+// A corrupted frame fails its checksum at the receiver, so for the burst limit it is lost:
+// the gap between two intact frames never exceeds max_loss_burst.
+TEST_F(SimLinkTest, LossBurstCountsCorruptedFrames) {
+  Impairment imp;
+  imp.loss = 0.4;
+  imp.corrupt = 0.4;
+  imp.max_loss_burst = 3;
+  SimLink link(Pool(), 16, imp, Impairment{}, kMacA, kMacB);
+  // Fewer than 256 frames: a bit flipped in the id's upper bytes makes an id out of range.
+  constexpr uint32_t kIds = 250;
+  const auto got = RunImpaired(link, kIds);
+  uint32_t next = 0;
+  uint32_t longest = 0;
+  uint64_t damaged = 0;
+  for (const auto& d : got) {
+    const uint32_t id = IdOf(d.bytes);
+    if (id >= kIds || d.bytes != FrameBytes(id)) {  // a flipped bit: the receiver drops it
+      ++damaged;
+      continue;
+    }
+    longest = std::max(longest, id - next);
+    next = id + 1;
+  }
+  EXPECT_LE(longest, 3u);
+  EXPECT_EQ(damaged, link.stats(Side::kA).corrupted);
+  EXPECT_GT(link.stats(Side::kA).corrupted, kIds / 10);
+  EXPECT_GT(link.stats(Side::kA).lost, kIds / 10);
+}
+
 TEST_F(SimLinkTest, DuplicationRateMatchesAndCopiesAreIdentical) {
   Impairment imp;
   imp.duplicate = 0.05;

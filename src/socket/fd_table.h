@@ -14,6 +14,7 @@
 #include "socket/socket_objects.h"
 #include "socket/tcp_ports.h"
 #include "socket/zero_copy.h"
+#include "socket/zero_copy_send.h"
 
 namespace ustack {
 
@@ -28,6 +29,7 @@ struct SocketApi::Impl {
   TcpPorts tcp_ports;
   ZcBuffers zc;                      // receive buffers lent to the application (zero-copy receive)
   std::vector<RecvChunk> zc_chunks;  // scratch for ZcRecv
+  ZcSendBuffers zc_send;             // zero-copy send buffers held by the application
 
   int Insert(std::shared_ptr<FdObject> obj) { return InsertAtLeast(std::move(obj), kFdBase); }
   // The lowest free fd that is >= min_fd (F_DUPFD); -EMFILE past kFdMax.

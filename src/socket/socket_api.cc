@@ -50,7 +50,7 @@ int SocketApi::Bind(int fd, const sockaddr* addr, socklen_t len) {
     if (int rc = FromSockaddr(addr, len, &ip, &port); rc < 0) return rc;
     if (!ip.IsAny() && !stack_.net().IsLocal(ip)) return -EADDRNOTAVAIL;
     t->bound_addr = ip;  // Conflicts() compares it with the other holders
-    const int p = impl_->tcp_ports.Reserve(t, ip, port, stack_.random());
+    const int p = impl_->tcp_ports.Reserve(t, ip, port, stack_.random(), stack_.tcp());
     if (p < 0) {
       t->bound_addr = Ipv4Addr::Any();
       return p;
@@ -82,7 +82,7 @@ int SocketApi::Listen(int fd, int backlog) {
   if (t->state != TcpSockState::kFresh) return -EINVAL;
   if (backlog <= 0 || backlog > 65535) backlog = backlog <= 0 ? 1 : 65535;
   if (!t->bound) {  // Linux binds an unbound socket to an ephemeral port
-    const int p = impl_->tcp_ports.Reserve(t, Ipv4Addr::Any(), 0, stack_.random());
+    const int p = impl_->tcp_ports.Reserve(t, Ipv4Addr::Any(), 0, stack_.random(), stack_.tcp());
     if (p < 0) return p;
     t->bound_port = static_cast<uint16_t>(p);
     t->bound = true;
@@ -153,8 +153,14 @@ int SocketApi::Connect(int fd, const sockaddr* addr, socklen_t len) {
   uint16_t port = 0;
   if (UdpSock* u = impl_->Udp(fd)) {
     if (int rc = FromSockaddr(addr, len, &ip, &port); rc < 0) return rc;
+    if (!u->sock) {  // Linux binds an unbound socket to an ephemeral port at connect
+      auto r = stack_.udp().Bind({Ipv4Addr::Any(), 0}, u);
+      if (!r) return -r.error();
+      u->sock = r.value();
+    }
     u->peer = {ip, port};
     u->connected = true;
+    u->sock->set_peer(u->peer);  // RFC 1122 4.1.3.3: its ICMP errors become SO_ERROR
     return 0;
   }
   TcpSock* t = impl_->Tcp(fd);
@@ -241,6 +247,8 @@ int SocketApi::Close(int fd) {
     if (t->state == TcpSockState::kListening) stack_.tcp().CloseListener(t->listener, now_);
     if (t->state == TcpSockState::kConnected) {
       t->conn->set_sink(nullptr);
+      // RFC 9293 3.6.1: the closing connection (FIN-WAIT, TIME-WAIT) keeps the port in use.
+      stack_.tcp().HoldPortAfterClose(t->conn, t->reuse_addr, t->reuse_port);
       t->conn->Close(now_);
     }
   } else if (obj->kind() == ObjKind::kUdp) {

@@ -72,9 +72,14 @@ class SocketApi {
   // Non-blocking TCP: -EINPROGRESS, completion shows as EPOLLOUT (or EPOLLERR + SO_ERROR).
   int Connect(int fd, const sockaddr* addr, socklen_t len);
   ssize_t Read(int fd, void* buf, size_t len);
+  // buf may be a zero-copy send handle (ZcMbufGet), as for SendTo.
   ssize_t Write(int fd, const void* buf, size_t len);
   // flags: MSG_DONTWAIT; MSG_NOSIGNAL (no signal is ever raised: EPIPE is returned) and
   // MSG_MORE are accepted; MSG_OOB fails with EOPNOTSUPP (no urgent data).
+  // buf may be a zero-copy send handle: len bytes of it, the first ones written and not yet
+  // sent (-EINVAL if it has fewer, or if the handle is stale or forged), are queued like
+  // ordinary data and the count taken is returned; a TCP socket takes them by reference
+  // (no copy), UDP and socketpair sockets copy them. A blocking socket waits as usual.
   ssize_t SendTo(int fd, const void* buf, size_t len, int flags, const sockaddr* to,
                  socklen_t tolen);
   // flags: MSG_DONTWAIT; MSG_PEEK (the bytes, or the datagram, stay queued); MSG_WAITALL
@@ -94,6 +99,21 @@ class SocketApi {
   // the valid ones among them are still returned.
   int ZcRecvDone(const ZcIov* iov, int iovcnt);
   size_t zc_outstanding() const;
+  // Zero-copy send (F-Stack's ff_zc_mbuf_get / ff_zc_mbuf_write; socket/zero_copy_send.h).
+  // ZcMbufGet allocates a buffer for len bytes in the stack's mbuf pool and stores its handle
+  // (an opaque pointer value, never to be dereferenced) in *handle: 0, or -EINVAL (len <= 0
+  // or > INT_MAX, handle null), -ENOMEM (the pool cannot spare the mbufs: a quarter of it
+  // stays for the stack). Write/SendTo with the handle as buf then send its bytes. A buffer
+  // is released once every byte written to it has been sent (unused room included), by
+  // ZcMbufFree, or when the SocketApi is destroyed; its handle is then stale.
+  int ZcMbufGet(int64_t len, void** handle);
+  // Copies len bytes after those already written: returns len; -EINVAL for a stale or
+  // unknown handle, len < 0 or more bytes than the room left; -EFAULT for null data.
+  int64_t ZcMbufWrite(const void* handle, const void* data, int64_t len);
+  // Releases a buffer and its unsent bytes (bytes already sent stay queued on their socket).
+  // -EINVAL for a stale or unknown handle.
+  int ZcMbufFree(const void* handle);
+  size_t zc_mbufs_outstanding() const;
   ssize_t ReadV(int fd, const iovec* iov, int iovcnt);
   ssize_t WriteV(int fd, const iovec* iov, int iovcnt);
   ssize_t SendMsg(int fd, const msghdr* msg, int flags);
@@ -155,6 +175,13 @@ class SocketApi {
   ssize_t UdpRecvNow(UdpSock* u, std::span<uint8_t> out, bool peek, sockaddr* from,
                      socklen_t* fromlen);
   ssize_t ZcRecvNow(int fd, ZcIov* iov, int iovcnt);
+  // A blocking stream send: once(done) queues from byte `done` on; returns once len bytes
+  // are queued, or what was queued when SO_SNDTIMEO passes, the loop stops or an error comes.
+  template <typename SendOnce>
+  ssize_t SendBlocking(SocketObj* s, size_t len, SendOnce&& once);
+  ssize_t ZcSendTo(int fd, const void* handle, size_t len, int flags, const sockaddr* to,
+                   socklen_t tolen);
+  ssize_t ZcSendNow(int fd, const void* handle, size_t len, const sockaddr* to, socklen_t tolen);
   uint32_t ReadinessOf(int fd) const;
 
   Stack& stack_;

@@ -19,6 +19,8 @@ ssize_t IovLength(const iovec* iov, int iovcnt) {
   size_t total = 0;
   for (int i = 0; i < iovcnt; ++i) {
     if (!iov[i].iov_base && iov[i].iov_len > 0) return -EFAULT;
+    // Zero-copy send handles go to write/send/sendto only; here they are no memory.
+    if (ZcSendBuffers::IsHandle(iov[i].iov_base)) return -EFAULT;
     if (iov[i].iov_len > static_cast<size_t>(SSIZE_MAX) - total) return -EINVAL;
     total += iov[i].iov_len;
   }

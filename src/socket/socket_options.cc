@@ -78,6 +78,9 @@ int GetSocketLevel(SocketObj* s, int name, void* val, socklen_t* len) {
     case SO_ERROR: {
       int err = 0;
       if (t && t->state == TcpSockState::kConnected) err = t->conn->TakeError();
+      if (s->kind() == ObjKind::kUdp) {
+        if (UdpSocket* u = static_cast<UdpSock*>(s)->sock) err = u->TakeError();
+      }
       if (s->kind() == ObjKind::kPair) err = std::exchange(static_cast<PairSock*>(s)->error, 0);
       return WriteIntOpt(err, val, len);
     }

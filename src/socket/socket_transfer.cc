@@ -1,5 +1,6 @@
 // SocketApi: send and receive on TCP, UDP and socketpair sockets (read/write, sendto/recvfrom
-// with MSG_DONTWAIT, MSG_PEEK and MSG_WAITALL) and zero-copy receive. See socket_api.h.
+// with MSG_DONTWAIT, MSG_PEEK and MSG_WAITALL), zero-copy receive and zero-copy send. See
+// socket_api.h.
 #include <cstring>
 
 #include "socket/fd_table.h"
@@ -16,6 +17,15 @@ bool ReadableOrDone(const SocketObj* s) {
   return (s->Readiness() & (kEventIn | kEventErr | kEventHup)) != 0;
 }
 
+// Linux: EPIPE on a socket that was never connected (or listens); a handshake in progress
+// makes the caller wait (EAGAIN when non-blocking).
+int TcpSendable(const TcpSock* t) {
+  if (t->state != TcpSockState::kConnected) return -EPIPE;
+  const TcpState st = t->conn->state();
+  if (st == TcpState::kSynSent || st == TcpState::kSynReceived) return -EAGAIN;
+  return 0;
+}
+
 }  // namespace
 
 ssize_t SocketApi::Read(int fd, void* buf, size_t len) {
@@ -26,20 +36,12 @@ ssize_t SocketApi::Write(int fd, const void* buf, size_t len) {
   return SendTo(fd, buf, len, 0, nullptr, 0);
 }
 
-ssize_t SocketApi::SendTo(int fd, const void* buf, size_t len, int flags, const sockaddr* to,
-                          socklen_t tolen) {
-  if (!impl_->Get(fd)) return -EBADF;
-  if (!buf && len > 0) return -EFAULT;
-  if (flags & MSG_OOB) return -EOPNOTSUPP;
-  const std::span<const uint8_t> data(static_cast<const uint8_t*>(buf), len);
-  SocketObj* s = impl_->Sock(fd);
-  if (!s || s->kind() == ObjKind::kUdp || !Blocks(s, flags)) return SendNow(fd, data, to, tolen);
-  // A blocking stream send returns once everything is queued, or with what was queued when
-  // SO_SNDTIMEO passes or the loop stops.
+template <typename SendOnce>
+ssize_t SocketApi::SendBlocking(SocketObj* s, size_t len, SendOnce&& once) {
   const std::optional<Instant> deadline = DeadlineAfter(s->snd_timeout);
   size_t done = 0;
   while (true) {
-    const ssize_t n = SendNow(fd, data.subspan(done), to, tolen);
+    const ssize_t n = once(done);
     if (n < 0 && n != -EAGAIN) return done > 0 ? static_cast<ssize_t>(done) : n;
     if (n > 0) done += static_cast<size_t>(n);
     if (done == len) return static_cast<ssize_t>(done);
@@ -49,14 +51,23 @@ ssize_t SocketApi::SendTo(int fd, const void* buf, size_t len, int flags, const 
   }
 }
 
+ssize_t SocketApi::SendTo(int fd, const void* buf, size_t len, int flags, const sockaddr* to,
+                          socklen_t tolen) {
+  if (!impl_->Get(fd)) return -EBADF;
+  if (ZcSendBuffers::IsHandle(buf)) return ZcSendTo(fd, buf, len, flags, to, tolen);
+  if (!buf && len > 0) return -EFAULT;
+  if (flags & MSG_OOB) return -EOPNOTSUPP;
+  const std::span<const uint8_t> data(static_cast<const uint8_t*>(buf), len);
+  SocketObj* s = impl_->Sock(fd);
+  if (!s || s->kind() == ObjKind::kUdp || !Blocks(s, flags)) return SendNow(fd, data, to, tolen);
+  return SendBlocking(s, len,
+                      [&](size_t done) { return SendNow(fd, data.subspan(done), to, tolen); });
+}
+
 ssize_t SocketApi::SendNow(int fd, std::span<const uint8_t> data, const sockaddr* to,
                            socklen_t tolen) {
   if (TcpSock* t = impl_->Tcp(fd)) {
-    // Linux: EPIPE on a socket that was never connected (or listens); a handshake in
-    // progress makes the caller wait (EAGAIN when non-blocking).
-    if (t->state != TcpSockState::kConnected) return -EPIPE;
-    const TcpState st = t->conn->state();
-    if (st == TcpState::kSynSent || st == TcpState::kSynReceived) return -EAGAIN;
+    if (int rc = TcpSendable(t); rc < 0) return rc;
     return ToSsize(t->conn->Send(data, now_));
   }
   if (PairSock* p = impl_->Pair(fd)) return PairSend(p, data);
@@ -79,7 +90,8 @@ ssize_t SocketApi::SendNow(int fd, std::span<const uint8_t> data, const sockaddr
 ssize_t SocketApi::RecvFrom(int fd, void* buf, size_t len, int flags, sockaddr* from,
                             socklen_t* fromlen) {
   if (!impl_->Get(fd)) return -EBADF;
-  if (!buf && len > 0) return -EFAULT;
+  // A zero-copy send handle is no memory to receive into (Linux: a bad address).
+  if ((!buf && len > 0) || ZcSendBuffers::IsHandle(buf)) return -EFAULT;
   if (flags & MSG_OOB) return -EOPNOTSUPP;
   const bool peek = (flags & MSG_PEEK) != 0;
   const std::span<uint8_t> out(static_cast<uint8_t*>(buf), len);
@@ -134,6 +146,9 @@ int UdpSock::Stash() {
 // and every receive serves that one first.
 ssize_t SocketApi::UdpRecvNow(UdpSock* u, std::span<uint8_t> out, bool peek, sockaddr* from,
                               socklen_t* fromlen) {
+  if (u->sock) {  // a pending error (ICMP, RFC 1122 4.1.3.3) comes before any datagram
+    if (const int err = u->sock->TakeError(); err != 0) return -err;
+  }
   if (peek) {
     if (int rc = u->Stash(); rc < 0) return rc;
   }
@@ -186,5 +201,55 @@ int SocketApi::ZcRecvDone(const ZcIov* iov, int iovcnt) {
 }
 
 size_t SocketApi::zc_outstanding() const { return impl_->zc.outstanding(); }
+
+int SocketApi::ZcMbufGet(int64_t len, void** handle) {
+  return impl_->zc_send.Alloc(stack_.port().pool(), len, handle);
+}
+
+int64_t SocketApi::ZcMbufWrite(const void* handle, const void* data, int64_t len) {
+  ZcSendBuffers::Buffer* b = impl_->zc_send.Find(handle);
+  if (!b || len < 0) return -EINVAL;
+  if (len == 0) return 0;
+  if (!data) return -EFAULT;
+  const int rc = ZcSendBuffers::Write(
+      b, std::span<const uint8_t>(static_cast<const uint8_t*>(data), static_cast<size_t>(len)));
+  return rc < 0 ? rc : len;
+}
+
+int SocketApi::ZcMbufFree(const void* handle) { return impl_->zc_send.Free(handle) ? 0 : -EINVAL; }
+
+size_t SocketApi::zc_mbufs_outstanding() const { return impl_->zc_send.outstanding(); }
+
+ssize_t SocketApi::ZcSendTo(int fd, const void* handle, size_t len, int flags, const sockaddr* to,
+                            socklen_t tolen) {
+  const ZcSendBuffers::Buffer* b = impl_->zc_send.Find(handle);
+  if (!b || len > b->unsent()) return -EINVAL;
+  if (flags & MSG_OOB) return -EOPNOTSUPP;
+  SocketObj* s = impl_->Sock(fd);
+  if (!s || s->kind() == ObjKind::kUdp || !Blocks(s, flags)) {
+    return ZcSendNow(fd, handle, len, to, tolen);
+  }
+  return SendBlocking(s, len,
+                      [&](size_t done) { return ZcSendNow(fd, handle, len - done, to, tolen); });
+}
+
+// Queues the first len unsent bytes of the buffer; what is taken counts as sent.
+ssize_t SocketApi::ZcSendNow(int fd, const void* handle, size_t len, const sockaddr* to,
+                             socklen_t tolen) {
+  const ZcSendBuffers::Buffer* b = impl_->zc_send.Find(handle);
+  if (!b || len > b->unsent()) return -EINVAL;
+  ssize_t n;
+  if (TcpSock* t = impl_->Tcp(fd)) {
+    if (int rc = TcpSendable(t); rc < 0) return rc;
+    n = ToSsize(t->conn->SendRefs(b->unsent_mbufs(), b->unsent_offset(), len, now_));
+  } else {  // UDP datagrams and socketpair ends copy their bytes anyway
+    std::vector<uint8_t>& buf = impl_->scratch;
+    buf.resize(len);
+    b->CopyUnsent(buf);
+    n = SendNow(fd, buf, to, tolen);
+  }
+  if (n > 0) impl_->zc_send.Consume(handle, static_cast<size_t>(n));
+  return n;
+}
 
 }  // namespace ustack

@@ -140,6 +140,8 @@ void ApplyTcpOptions(TcpSock* t, Instant now) {
 }
 
 void InheritTcpOptions(const TcpSock& from, TcpSock* to) {
+  to->reuse_addr = from.reuse_addr;  // as Linux: an accepted socket copies the listener's
+  to->reuse_port = from.reuse_port;
   to->linger_on = from.linger_on;
   to->linger_secs = from.linger_secs;
   to->cork = from.cork;

@@ -24,9 +24,14 @@ bool TcpPorts::Conflicts(const TcpSock* s, Ipv4Addr addr, uint16_t port) const {
   return false;
 }
 
-int TcpPorts::Reserve(TcpSock* s, Ipv4Addr addr, uint16_t port, Random& random) {
+int TcpPorts::Reserve(TcpSock* s, Ipv4Addr addr, uint16_t port, Random& random,
+                      const TcpLayer& tcp) {
   if (port != 0) {
-    if (Conflicts(s, addr, port)) return -EADDRINUSE;
+    // RFC 9293 3.6.1 / Linux: a TIME-WAIT (or other closing) connection holds its port.
+    if (Conflicts(s, addr, port) ||
+        tcp.PortHeldAfterClose(addr, port, s->reuse_addr, s->reuse_port)) {
+      return -EADDRINUSE;
+    }
     held_.emplace(port, s);
     return port;
   }
@@ -36,7 +41,7 @@ int TcpPorts::Reserve(TcpSock* s, Ipv4Addr addr, uint16_t port, Random& random) 
   const uint32_t start = static_cast<uint32_t>(random.Below(kSpan));
   for (uint32_t i = 0; i < kSpan; ++i) {
     const auto p = static_cast<uint16_t>(kLo + (start + i) % kSpan);
-    if (held_.count(p) == 0) {
+    if (held_.count(p) == 0 && !tcp.PortHeldAfterClose(addr, p, false, false)) {
       held_.emplace(p, s);
       return p;
     }

@@ -4,8 +4,10 @@
 // sockets hold their listener's port too. Two holders of one port (with overlapping
 // addresses: equal, or either one the wildcard) are allowed when both set SO_REUSEPORT, or
 // when both set SO_REUSEADDR and the earlier one is not listening (Linux's bind rules).
-// Not seen here: connections in TIME_WAIT (Linux counts them), ports the TCP layer picks for
-// connect() on an unbound socket. Private to the socket layer; holds non-owning pointers that
+// Connections the application closed (FIN-WAIT, TIME-WAIT, ...) keep their port too, as on
+// Linux: the TCP layer keeps those holds (TcpLayer::PortHeldAfterClose) and Reserve asks it.
+// Not seen here: ports the TCP layer picks for connect() on an unbound socket while the
+// socket is open. Private to the socket layer; holds non-owning pointers that
 // SocketApi removes (Release) before a socket is destroyed.
 #pragma once
 
@@ -14,6 +16,7 @@
 
 #include "base/addr.h"
 #include "base/random.h"
+#include "tcp/tcp.h"
 
 namespace ustack {
 
@@ -25,8 +28,9 @@ class TcpPorts {
   // again at listen (a listener excludes later SO_REUSEADDR holders, as on Linux).
   bool Conflicts(const TcpSock* s, Ipv4Addr addr, uint16_t port) const;
   // Records that s holds (addr, port); port 0 picks a free one from the ephemeral range.
+  // Closed connections that `tcp` still keeps (TIME-WAIT, ...) count as holders too.
   // Returns the port, or -EADDRINUSE (-EADDRNOTAVAIL when no ephemeral port is free).
-  int Reserve(TcpSock* s, Ipv4Addr addr, uint16_t port, Random& random);
+  int Reserve(TcpSock* s, Ipv4Addr addr, uint16_t port, Random& random, const TcpLayer& tcp);
   // Adds a holder without checking (an accepted socket shares its listener's port).
   void Add(TcpSock* s, uint16_t port) { held_.emplace(port, s); }
   void Release(const TcpSock* s, uint16_t port);

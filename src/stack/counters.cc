@@ -33,6 +33,7 @@ void PrintNet(FILE* out, const NetCounters& c, bool all) {
              {"drop_arp_malformed", c.drop_arp_malformed},
              {"drop_arp_unresolved", c.drop_arp_unresolved},
              {"drop_arp_queue_full", c.drop_arp_queue_full},
+             {"arp_revalidations", c.arp_revalidations},
              {"ip_in", c.ip_in},
              {"ip_out", c.ip_out},
              {"drop_ip_malformed", c.drop_ip_malformed},
@@ -114,7 +115,9 @@ void PrintUdp(FILE* out, const UdpCounters& c, bool all) {
              {"drop_bad_checksum", c.drop_bad_checksum},
              {"drop_no_port", c.drop_no_port},
              {"drop_receive_buffer_full", c.drop_receive_buffer_full},
-             {"drop_send_failed", c.drop_send_failed}},
+             {"drop_send_failed", c.drop_send_failed},
+             {"icmp_errors_reported", c.icmp_errors_reported},
+             {"icmp_errors_ignored", c.icmp_errors_ignored}},
             all);
 }
 

@@ -21,7 +21,7 @@ Connection::Connection(TcpEngine& engine, const FourTuple& tuple, EventSink* sin
     : engine_(engine),
       tuple_(tuple),
       sink_(sink),
-      snd_buf_(engine.config().send_buffer),
+      snd_buf_(engine.config().send_buffer, engine.config().zero_copy_attach),
       ooo_(kMaxOooSegments),
       main_timer_(&Connection::MainTimerFired, this),
       delack_timer_(&Connection::DelackTimerFired, this),
@@ -169,6 +169,29 @@ Result<size_t> Connection::Send(std::span<const uint8_t> data, Instant now) {
   return n;
 }
 
+Result<size_t> Connection::SendRefs(std::span<const Packet> bufs, size_t offset, size_t len,
+                                    Instant now) {
+  // An empty Send reports the same errors for the connection's state, or 0.
+  if (auto r = Send({}, now); !r || len == 0) return r;
+  size_t taken = 0;
+  for (const Packet& b : bufs) {
+    if (taken == len) break;
+    const size_t have = b.head().size();
+    if (offset >= have) {
+      offset -= have;
+      continue;
+    }
+    const auto want = static_cast<uint32_t>(std::min(have - offset, len - taken));
+    const uint32_t got = snd_buf_.AppendRef(b, static_cast<uint32_t>(offset), want);
+    taken += got;
+    offset = 0;
+    if (got < want) break;  // the send buffer is full
+  }
+  if (taken == 0) return Error{EAGAIN};
+  engine_.ScheduleFlush(this);  // RFC 9293 3.10.2: segmentized and sent by Flush
+  return taken;
+}
+
 Result<size_t> Connection::Recv(std::span<uint8_t> out, Instant now) {
   (void)now;
   if (!rcv_q_.empty() && !read_shutdown_) {
@@ -176,14 +199,14 @@ Result<size_t> Connection::Recv(std::span<uint8_t> out, Instant now) {
     MaybeWindowUpdate();
     return n;
   }
-  if (pending_error_ != 0) return Error{TakeError()};
-  if (read_shutdown_ || ReceiveClosed()) return size_t{0};  // end of stream
+  if (pending_error_ != 0 && !fin_received_) return Error{TakeError()};  // after FIN: EOF
+  if (read_shutdown_ || ReceiveClosed()) return size_t{0};               // end of stream
   return Error{EAGAIN};
 }
 
 Result<size_t> Connection::Peek(std::span<uint8_t> out) {
   if (!rcv_q_.empty() && !read_shutdown_) return rcv_q_.Peek(out);
-  if (pending_error_ != 0) return Error{TakeError()};
+  if (pending_error_ != 0 && !fin_received_) return Error{TakeError()};  // after FIN: EOF
   if (read_shutdown_ || ReceiveClosed()) return size_t{0};
   return Error{EAGAIN};
 }
@@ -199,7 +222,7 @@ Result<size_t> Connection::RecvChunks(std::vector<RecvChunk>* out, size_t max_ch
     MaybeWindowUpdate();  // the lent bytes no longer count against the window
     return n;
   }
-  if (pending_error_ != 0) return Error{TakeError()};
+  if (pending_error_ != 0 && !fin_received_) return Error{TakeError()};  // after FIN: EOF
   if (read_shutdown_ || ReceiveClosed()) return size_t{0};
   return Error{EAGAIN};
 }

@@ -86,6 +86,8 @@ class Connection final : public TcpConnection {
   Result<size_t> Recv(std::span<uint8_t> out, Instant now) override;
   Result<size_t> Peek(std::span<uint8_t> out) override;
   Result<size_t> RecvChunks(std::vector<RecvChunk>* out, size_t max_chunks) override;
+  Result<size_t> SendRefs(std::span<const Packet> bufs, size_t offset, size_t len,
+                          Instant now) override;
   size_t readable_bytes() const override { return rcv_q_.size(); }
   size_t writable_bytes() const override;
   void Shutdown(bool read, bool write, Instant now) override;

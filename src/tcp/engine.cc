@@ -301,6 +301,54 @@ void TcpEngine::CloseListener(TcpListener* l, Instant now) {
   Reap();
 }
 
+void TcpEngine::HoldPortAfterClose(Connection* c, bool reuse_addr, bool reuse_port) {
+  if (c->state() == TcpState::kClosed || c->retired() || held_by_.count(c)) return;
+  const PortHold key{c->tuple().local, reuse_addr, reuse_port};
+  held_by_.emplace(c, key);
+  auto& holds = port_holds_[c->tuple().local_port];
+  for (PortHold& h : holds) {
+    if (h.addr == key.addr && h.reuse_addr == reuse_addr && h.reuse_port == reuse_port) {
+      ++h.count;
+      return;
+    }
+  }
+  holds.push_back(key);
+  holds.back().count = 1;
+}
+
+void TcpEngine::DropPortHold(Connection* c) {
+  auto it = held_by_.find(c);
+  if (it == held_by_.end()) return;
+  const PortHold key = it->second;
+  held_by_.erase(it);
+  auto holds = port_holds_.find(c->tuple().local_port);
+  if (holds == port_holds_.end()) return;
+  auto& v = holds->second;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i].addr == key.addr && v[i].reuse_addr == key.reuse_addr &&
+        v[i].reuse_port == key.reuse_port && --v[i].count == 0) {
+      v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+  }
+  if (v.empty()) port_holds_.erase(holds);
+}
+
+// Linux's bind rules against a closed connection's socket (never listening): sharing needs
+// SO_REUSEPORT on both, or SO_REUSEADDR on both; otherwise overlapping addresses conflict.
+bool TcpEngine::PortHeldAfterClose(Ipv4Addr addr, uint16_t port, bool reuse_addr,
+                                   bool reuse_port) const {
+  auto it = port_holds_.find(port);
+  if (it == port_holds_.end()) return false;
+  for (const PortHold& h : it->second) {
+    if (!addr.IsAny() && !h.addr.IsAny() && addr != h.addr) continue;
+    if (reuse_port && h.reuse_port) continue;
+    if (reuse_addr && h.reuse_addr) continue;
+    return true;
+  }
+  return false;
+}
+
 bool TcpEngine::AllowChallengeAck(Instant now) {
   if (cfg_.challenge_ack_limit == 0) return true;
   if (now - challenge_window_ >= Duration::Seconds(1)) {
@@ -330,6 +378,7 @@ void TcpEngine::Retire(Connection* c) {
   if (c->retired()) return;
   c->MarkRetired();
   Unhash(c);
+  if (!held_by_.empty()) DropPortHold(c);
   if (Listener* l = c->listener()) {
     l->Remove(c);
     c->set_listener(nullptr);

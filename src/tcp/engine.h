@@ -38,6 +38,8 @@ class TcpEngine {
                                  uint16_t remote_port, EventSink* sink, Instant now);
   TcpConnection* Accept(TcpListener* l, EventSink* sink);
   void CloseListener(TcpListener* l, Instant now);
+  void HoldPortAfterClose(Connection* c, bool reuse_addr, bool reuse_port);
+  bool PortHeldAfterClose(Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port) const;
   void Flush(Instant now);
   const TcpCounters& counters() const { return counters_; }
   size_t connection_count() const { return connection_count_; }
@@ -72,6 +74,18 @@ class TcpEngine {
   Result<uint16_t> PickEphemeralPort(Ipv4Addr local, Ipv4Addr remote, uint16_t remote_port);
   Connection* Create(const FourTuple& t, EventSink* sink, Instant now);
   static uint64_t ListenKey(Ipv4Addr a, uint16_t port) { return uint64_t{a.v} << 16 | port; }
+  void DropPortHold(Connection* c);
+
+  // Local ports that closed, not yet freed connections keep in use (HoldPortAfterClose):
+  // per port, how many connections hold it with each local address and option pair.
+  struct PortHold {
+    Ipv4Addr addr;
+    bool reuse_addr = false;
+    bool reuse_port = false;
+    uint32_t count = 0;
+  };
+  std::unordered_map<uint16_t, std::vector<PortHold>> port_holds_;
+  std::unordered_map<const Connection*, PortHold> held_by_;  // which hold each one counts in
 
   IpOutput& ip_;
   TimerWheel& timers_;

@@ -200,8 +200,13 @@ void Connection::OnRst(Instant now) {
       // (simultaneous) open is refused.
       EnterClosed(listener_ ? 0 : ECONNREFUSED);
       return;
-    case TcpState::kEstablished:
     case TcpState::kCloseWait:
+      // RFC 9293 3.10.7.4 "connection reset", reported as Linux does after the peer's FIN:
+      // reads keep ending the stream, the next write fails with EPIPE.
+      ++engine_.stats().established_resets;
+      EnterClosed(EPIPE);
+      return;
+    case TcpState::kEstablished:
       ++engine_.stats().established_resets;
       [[fallthrough]];
     case TcpState::kFinWait1:
@@ -375,6 +380,13 @@ void Connection::ProcessText(Segment& seg, Instant now) {
   const bool fin = seg.has(kTcpFin);
   if (!receiving) {  // text after a FIN "should not occur": ignore it; a FIN is re-ACKed
     if (fin && seg.seq + len == rcv_nxt_) ProcessFin(now);
+    return;
+  }
+  // RFC 1122 4.2.2.13: new data after close() (or shutdown for reading, as Linux) can never be
+  // read: send a RST to show that it was lost, and drop the connection.
+  if (len > 0 && state_ != TcpState::kEstablished && (!user_holds_ || read_shutdown_)) {
+    ++engine_.stats().connections_aborted;
+    ResetAndClose(now);
     return;
   }
   if (seg.seq != rcv_nxt_ && (len > 0 || fin)) {

@@ -17,13 +17,9 @@ constexpr uint32_t kMaxUnscaledWindow = 65535;  // the 16-bit window field
 void EmitSegment(IpOutput& ip, TcpCounters& counters, const FourTuple& t, const TcpRepr& hdr,
                  Packet pkt, const SendBuffer* data, uint32_t data_off, uint32_t data_len,
                  Instant now, uint8_t tos) {
-  if (data_len > 0) {
-    uint8_t* d = pkt.Append(static_cast<uint16_t>(data_len));
-    if (!d) {
-      ++counters.drop_no_memory;
-      return;
-    }
-    data->CopyOut(data_off, {d, data_len});
+  if (data_len > 0 && !data->AppendTo(pkt, data_off, data_len)) {
+    ++counters.drop_no_memory;
+    return;
   }
   const size_t hl = hdr.HeaderLength();
   uint8_t* h = pkt.Prepend(static_cast<uint16_t>(hl));

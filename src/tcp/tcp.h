@@ -30,6 +30,10 @@ enum class TcpCongestionAlgo : uint8_t { kNewReno, kCubic };
 enum class TcpEcnMode : uint8_t { kOff, kOn, kPassive };
 
 struct TcpConfig {
+  // Zero-copy send (TcpConnection::SendRefs): chain the application's mbufs to segments as
+  // indirect mbufs instead of copying their bytes. Needs a port that transmits mbuf chains
+  // (DPDK's RTE_ETH_TX_OFFLOAD_MULTI_SEGS); off, those bytes are copied into each segment.
+  bool zero_copy_attach = false;
   uint32_t send_buffer = 256 * 1024;            // bytes an application may queue for sending
   uint32_t receive_buffer = 256 * 1024;         // advertised receive window limit
   Duration rto_initial = Duration::Seconds(1);  // RFC 6298 2.1
@@ -143,6 +147,12 @@ class TcpLayer : public TransportHandler {
   TcpConnection* Accept(TcpListener* l, EventSink* sink);
   // Closes a listener; queued, unaccepted connections are reset.
   void CloseListener(TcpListener* l, Instant now);
+  // RFC 9293 3.6.1 with Linux's bind rules: a connection the application closes keeps its
+  // local port in use until it is freed (FIN-WAIT, LAST-ACK, TIME-WAIT), with the socket's
+  // SO_REUSEADDR / SO_REUSEPORT as they were at close. Call just before c->Close().
+  void HoldPortAfterClose(TcpConnection* c, bool reuse_addr, bool reuse_port);
+  // Whether such a closed connection keeps a bind of (addr, port) with these options out.
+  bool PortHeldAfterClose(Ipv4Addr addr, uint16_t port, bool reuse_addr, bool reuse_port) const;
 
   // Called once at the end of each poll iteration: sends coalesced ACKs and queued data.
   void Flush(Instant now);
@@ -185,6 +195,15 @@ class TcpConnection {
   // arrived in) to *out; returns the bytes moved, with Recv's meaning of 0 and errors.
   virtual Result<size_t> RecvChunks(std::vector<RecvChunk>* out, size_t max_chunks) {
     (void)out, (void)max_chunks;
+    return Error{EOPNOTSUPP};
+  }
+  // Zero-copy send: queues `len` bytes that start `offset` bytes into `bufs` (single-segment
+  // packets, one after the other) by reference, without copying; those bytes must never
+  // change afterwards. Returns how many were taken, with Send's errors. The caller keeps its
+  // packets; the connection holds its own references until the bytes are acknowledged.
+  virtual Result<size_t> SendRefs(std::span<const Packet> bufs, size_t offset, size_t len,
+                                  Instant now) {
+    (void)bufs, (void)offset, (void)len, (void)now;
     return Error{EOPNOTSUPP};
   }
   virtual size_t readable_bytes() const = 0;

@@ -323,6 +323,27 @@ TEST_F(Handshake, SynRetriesThenTimeout) {
   EXPECT_EQ(sim->a.tcp.counters().rto_expired, 3u);
 }
 
+// RFC 9293 3.8.3 (MUST-20): from the third retransmission (R1) of the same segment on, TCP
+// passes negative advice to IP for the peer, so a stale link address is asked for again.
+TEST_F(Handshake, SynRetransmissionsPassNegativeAdviceFromR1) {
+  cfg_a.syn_retries = 4;
+  Start(22);
+  sim->filter = [](char, Captured&, const SegInfo&) { return false; };  // black hole
+  auto c = sim->a.tcp.Connect(Ipv4Addr::Any(), 0, sim->b.addr, 80, &csink, sim->now);
+  ASSERT_TRUE(c.ok());
+  const Instant t0 = sim->now;
+  ASSERT_TRUE(sim->RunUntil([&] { return (*c)->state() == TcpState::kClosed; },
+                            Duration::Seconds(60), Duration::Millis(10)));
+  // Retransmissions at 1, 3, 7 and 15 s: the third and the fourth come with advice.
+  const auto& advice = sim->a.ip.advice;
+  ASSERT_EQ(advice.size(), 2u);
+  EXPECT_EQ(advice[0].dst, sim->b.addr);
+  EXPECT_EQ(advice[0].at - t0, Duration::Seconds(7));
+  EXPECT_EQ(advice[1].at - t0, Duration::Seconds(15));
+  EXPECT_EQ((*c)->TakeError(), ETIMEDOUT);
+  EXPECT_TRUE(sim->b.ip.advice.empty());
+}
+
 TEST_F(Handshake, ArgumentErrors) {
   Start(27);
   const Ipv4Addr other = Ipv4Addr::Of(10, 9, 9, 9);

@@ -38,6 +38,15 @@ TcpConnection* TcpLayer::Accept(TcpListener* l, EventSink* sink) {
 
 void TcpLayer::CloseListener(TcpListener* l, Instant now) { impl_->engine.CloseListener(l, now); }
 
+void TcpLayer::HoldPortAfterClose(TcpConnection* c, bool reuse_addr, bool reuse_port) {
+  impl_->engine.HoldPortAfterClose(static_cast<Connection*>(c), reuse_addr, reuse_port);
+}
+
+bool TcpLayer::PortHeldAfterClose(Ipv4Addr addr, uint16_t port, bool reuse_addr,
+                                  bool reuse_port) const {
+  return impl_->engine.PortHeldAfterClose(addr, port, reuse_addr, reuse_port);
+}
+
 void TcpLayer::Flush(Instant now) { impl_->engine.Flush(now); }
 
 const TcpCounters& TcpLayer::counters() const { return impl_->engine.counters(); }

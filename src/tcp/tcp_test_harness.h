@@ -68,10 +68,16 @@ class TestIp final : public IpOutput {
     mtu = std::min<int>(mtu, m);
     return static_cast<uint16_t>(mtu - 20);
   }
+  void AdviseDeliveryProblem(Ipv4Addr dst, Instant now) override { advice.push_back({dst, now}); }
   Ipv4Addr SourceFor(Ipv4Addr) const override { return addr_; }
   bool IsLocal(Ipv4Addr a) const override { return a == addr_; }
 
+  struct Advice {
+    Ipv4Addr dst;
+    Instant at;
+  };
   std::deque<Captured> out;
+  std::vector<Advice> advice;  // negative advice received (RFC 9293 3.8.3)
   bool fail_alloc = false;
   int mtu = 1500;
 

@@ -11,6 +11,12 @@
 #include "tcp/engine.h"
 
 namespace ustack {
+namespace {
+
+// RFC 9293 3.8.3: R1 SHOULD correspond to at least 3 retransmissions (Linux's tcp_retries1).
+constexpr int kRetriesR1 = 3;
+
+}  // namespace
 
 void Connection::ArmTimer(TimerKind kind, Duration after, Instant now) {
   timer_kind_ = kind;
@@ -94,6 +100,9 @@ void Connection::OnRetransmitTimeout(Instant now) {
     EnterClosed(soft_error_ != 0 ? soft_error_ : ETIMEDOUT);  // RFC 1122 4.2.3.9
     return;
   }
+  // RFC 9293 3.8.3 (MUST-20): from R1 retransmissions of the same segment on, pass negative
+  // advice to IP (a stale or wrong link address of the next hop gets asked for again).
+  if (retries_ >= kRetriesR1) engine_.ip().AdviseDeliveryProblem(tuple_.remote, now);
   rtt_.Backoff();                            // RFC 6298 5.5
   rtt_timing_ = false;                       // Karn: nothing retransmitted is timed
   if (!syn && retries_ == 1) SaveUndo(now);  // RFC 3522: an RTO may be spurious too

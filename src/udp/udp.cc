@@ -3,11 +3,15 @@
 #include "udp/udp.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <deque>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "base/byte_order.h"
 #include "base/checksum.h"
+#include "wire/icmp.h"
 #include "wire/udp.h"
 
 namespace ustack {
@@ -27,12 +31,18 @@ class UdpSocketImpl final : public UdpSocket {
 
   Result<size_t> SendTo(std::span<const uint8_t> data, UdpEndpoint to, Instant now) override;
   Result<size_t> RecvFrom(std::span<uint8_t> out, UdpEndpoint* from) override;
-  uint32_t events() const override { return (queue_.empty() ? 0 : kEventIn) | kEventOut; }
+  uint32_t events() const override {
+    return (queue_.empty() ? 0 : kEventIn) | kEventOut | (error_ != 0 ? kEventErr : 0);
+  }
   void set_sink(EventSink* sink) override { sink_ = sink; }
   UdpEndpoint local() const override { return local_; }
+  void set_peer(UdpEndpoint peer) override { peer_ = peer; }
+  int TakeError() override { return std::exchange(error_, 0); }
 
   // Queues a datagram whose payload starts at the front of `payload`; false when full.
   bool Enqueue(Packet payload, UdpEndpoint from, uint32_t limit);
+  // A hard ICMP error about a datagram sent to `to`: pending when `to` is the connected peer.
+  bool ReportError(UdpEndpoint to, int error);
 
  private:
   UdpLayer::Impl& layer_;
@@ -40,7 +50,36 @@ class UdpSocketImpl final : public UdpSocket {
   EventSink* sink_;
   std::deque<Datagram> queue_;
   size_t queued_bytes_ = 0;
+  UdpEndpoint peer_;  // port 0: not connected
+  int error_ = 0;     // pending error (errno), reported once
 };
+
+// The errno of an ICMP error that Linux reports to a connected UDP socket without IP_RECVERR
+// (its "fatal" errors); 0 for soft errors, which are ignored.
+int HardIcmpErrno(uint8_t type, uint8_t code) {
+  if (type == kIcmpParameterProblem) return EPROTO;
+  if (type != kIcmpDestUnreachable) return 0;  // time exceeded, source quench, redirect
+  switch (code) {
+    case kIcmpCodeProtocolUnreachable:
+      return ENOPROTOOPT;
+    case kIcmpCodePortUnreachable:
+      return ECONNREFUSED;
+    case 6:  // destination network unknown
+    case 9:  // network administratively prohibited
+      return ENETUNREACH;
+    case 7:  // destination host unknown
+      return EHOSTDOWN;
+    case 8:  // source host isolated
+      return ENONET;
+    case 10:  // host administratively prohibited
+    case 13:  // communication administratively prohibited
+    case 14:  // host precedence violation
+    case 15:  // precedence cutoff in effect
+      return EHOSTUNREACH;
+    default:  // net/host unreachable (also for TOS), fragmentation needed, source route
+      return 0;
+  }
+}
 
 }  // namespace
 
@@ -85,6 +124,7 @@ namespace {
 
 Result<size_t> UdpSocketImpl::SendTo(std::span<const uint8_t> data, UdpEndpoint to, Instant now) {
   UdpCounters& c = layer_.counters;
+  if (error_ != 0) return Error{TakeError()};  // as Linux: the send reports it instead
   if (data.size() > kMaxUdpPayload) return Error{EMSGSIZE};
   if (to.port == 0 || to.addr.IsAny()) return Error{EDESTADDRREQ};
   Packet pkt = layer_.ip.AllocTx();
@@ -121,12 +161,20 @@ Result<size_t> UdpSocketImpl::SendTo(std::span<const uint8_t> data, UdpEndpoint 
 }
 
 Result<size_t> UdpSocketImpl::RecvFrom(std::span<uint8_t> out, UdpEndpoint* from) {
+  if (error_ != 0) return Error{TakeError()};
   if (queue_.empty()) return Error{EAGAIN};
   Datagram d = std::move(queue_.front());
   queue_.pop_front();
   queued_bytes_ -= d.payload.length();
   if (from) *from = d.from;
   return d.payload.CopyOut(0, out);  // excess is discarded, as for a datagram socket
+}
+
+bool UdpSocketImpl::ReportError(UdpEndpoint to, int error) {
+  if (peer_.port == 0 || peer_.port != to.port || peer_.addr != to.addr) return false;
+  error_ = error;
+  if (sink_) sink_->OnEvents(events());
+  return true;
 }
 
 bool UdpSocketImpl::Enqueue(Packet payload, UdpEndpoint from, uint32_t limit) {
@@ -166,6 +214,25 @@ void UdpLayer::Close(UdpSocket* s) {
   auto& v = it->second;
   v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& p) { return p.get() == s; }), v.end());
   if (v.empty()) impl_->ports.erase(it);
+}
+
+// RFC 1122 4.1.3.3: UDP MUST pass ICMP errors to the application. As Linux does without
+// IP_RECVERR, only hard errors about a datagram to a connected socket's peer are kept, as the
+// socket's pending error (ECONNREFUSED for port unreachable); the rest is counted.
+void UdpLayer::OnIcmpError(const IcmpErrorInfo& err, Instant) {
+  UdpCounters& c = impl_->counters;
+  const int error = HardIcmpErrno(err.type, err.code);
+  UdpSocketImpl* s = nullptr;
+  if (error != 0 && err.transport.size() >= 4) {  // the quote holds both ports
+    s = impl_->Lookup(err.src, LoadBe16(err.transport.data()));
+  }
+  const UdpEndpoint to{
+      err.dst, err.transport.size() >= 4 ? LoadBe16(err.transport.data() + 2) : uint16_t{0}};
+  if (s != nullptr && s->ReportError(to, error)) {
+    ++c.icmp_errors_reported;
+  } else {
+    ++c.icmp_errors_ignored;
+  }
 }
 
 Delivery UdpLayer::OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant) {

@@ -1,5 +1,6 @@
 // Tests for UdpLayer against a capturing IpOutput: checksums (RFC 768), demux, ephemeral
-// binding, receive-buffer limits, and port-unreachable signalling (RFC 1122 3.2.2.1).
+// binding, receive-buffer limits, port-unreachable signalling (RFC 1122 3.2.2.1) and ICMP
+// errors passed to connected sockets (RFC 1122 4.1.3.3).
 #include "udp/udp.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 
 #include "base/checksum.h"
 #include "buf/test_eal.h"
+#include "wire/icmp.h"
 #include "wire/udp.h"
 
 namespace ustack {
@@ -153,6 +155,91 @@ TEST_F(UdpTest, ReceiveBufferLimitDropsAndCounts) {
   }
   EXPECT_EQ(small.counters().datagrams_in, 3u);
   EXPECT_EQ(small.counters().drop_receive_buffer_full, 2u);
+}
+
+struct CountingSink final : EventSink {
+  void OnEvents(uint32_t e) override {
+    last = e;
+    ++calls;
+  }
+  uint32_t last = 0;
+  int calls = 0;
+};
+
+// The error the network layer hands over for a datagram from local port `from` to `to`.
+IcmpErrorInfo ErrorAbout(uint8_t type, uint8_t code, uint16_t from, UdpEndpoint to,
+                         std::vector<uint8_t>* quote) {
+  quote->assign(8, 0);
+  UdpRepr{.src_port = from, .dst_port = to.port, .length = 9, .checksum = 0}.Emit(
+      std::span<uint8_t, kUdpHeaderLen>(quote->data(), kUdpHeaderLen));
+  IcmpErrorInfo err;
+  err.type = type;
+  err.code = code;
+  err.src = CaptureIp::kLocal;
+  err.dst = to.addr;
+  err.total_length = 29;
+  err.transport = *quote;
+  return err;
+}
+
+// RFC 1122 4.1.3.3 as Linux without IP_RECVERR: a port unreachable about a datagram to the
+// connected peer becomes the socket's pending error, reported once by the next receive.
+TEST_F(UdpTest, PortUnreachableIsThePendingErrorOfAConnectedSocket) {
+  CountingSink sink;
+  auto s = udp_.Bind({Ipv4Addr::Any(), 7}, &sink);
+  ASSERT_TRUE(s);
+  const UdpEndpoint peer{peer_, 9999};
+  (*s)->set_peer(peer);
+  std::vector<uint8_t> q;
+  udp_.OnIcmpError(ErrorAbout(kIcmpDestUnreachable, kIcmpCodePortUnreachable, 7, peer, &q), now_);
+  EXPECT_EQ(udp_.counters().icmp_errors_reported, 1u);
+  EXPECT_EQ(sink.calls, 1);
+  EXPECT_EQ(sink.last, kEventOut | kEventErr);
+  EXPECT_EQ((*s)->events(), kEventOut | kEventErr);
+  uint8_t buf[4];
+  EXPECT_EQ((*s)->RecvFrom(buf, nullptr).error(), ECONNREFUSED);
+  EXPECT_EQ((*s)->RecvFrom(buf, nullptr).error(), EAGAIN);
+  EXPECT_EQ((*s)->events(), kEventOut);
+  // The next send reports it instead of sending; TakeError (SO_ERROR) reads and clears it.
+  udp_.OnIcmpError(ErrorAbout(kIcmpDestUnreachable, kIcmpCodePortUnreachable, 7, peer, &q), now_);
+  const std::vector<uint8_t> data = {1};
+  EXPECT_EQ((*s)->SendTo(data, peer, now_).error(), ECONNREFUSED);
+  EXPECT_TRUE(ip_.sent.empty());
+  EXPECT_TRUE((*s)->SendTo(data, peer, now_));
+  udp_.OnIcmpError(ErrorAbout(kIcmpParameterProblem, 0, 7, peer, &q), now_);
+  EXPECT_EQ((*s)->TakeError(), EPROTO);
+  EXPECT_EQ((*s)->TakeError(), 0);
+}
+
+TEST_F(UdpTest, IcmpErrorsThatLinuxDoesNotReportAreIgnored) {
+  auto s = udp_.Bind({Ipv4Addr::Any(), 7}, nullptr);
+  auto unconnected = udp_.Bind({Ipv4Addr::Any(), 8}, nullptr);
+  ASSERT_TRUE(s && unconnected);
+  const UdpEndpoint peer{peer_, 9999};
+  (*s)->set_peer(peer);
+  std::vector<uint8_t> q;
+  // Unconnected socket; another peer port; another peer address; no socket on the port.
+  udp_.OnIcmpError(ErrorAbout(kIcmpDestUnreachable, kIcmpCodePortUnreachable, 8, peer, &q), now_);
+  udp_.OnIcmpError(ErrorAbout(kIcmpDestUnreachable, kIcmpCodePortUnreachable, 7, {peer_, 9998}, &q),
+                   now_);
+  udp_.OnIcmpError(ErrorAbout(kIcmpDestUnreachable, kIcmpCodePortUnreachable, 7,
+                              {Ipv4Addr::Of(198, 18, 0, 9), 9999}, &q),
+                   now_);
+  udp_.OnIcmpError(ErrorAbout(kIcmpDestUnreachable, kIcmpCodePortUnreachable, 6, peer, &q), now_);
+  // Soft errors: host unreachable, fragmentation needed, time exceeded, source quench.
+  udp_.OnIcmpError(ErrorAbout(kIcmpDestUnreachable, kIcmpCodeHostUnreachable, 7, peer, &q), now_);
+  udp_.OnIcmpError(ErrorAbout(kIcmpDestUnreachable, kIcmpCodeFragNeeded, 7, peer, &q), now_);
+  udp_.OnIcmpError(ErrorAbout(kIcmpTimeExceeded, kIcmpCodeTtlExceeded, 7, peer, &q), now_);
+  udp_.OnIcmpError(ErrorAbout(kIcmpSourceQuench, 0, 7, peer, &q), now_);
+  // A quote too short for the ports.
+  IcmpErrorInfo shorty = ErrorAbout(kIcmpDestUnreachable, kIcmpCodePortUnreachable, 7, peer, &q);
+  shorty.transport = shorty.transport.first(3);
+  udp_.OnIcmpError(shorty, now_);
+  EXPECT_EQ(udp_.counters().icmp_errors_ignored, 9u);
+  EXPECT_EQ(udp_.counters().icmp_errors_reported, 0u);
+  EXPECT_EQ((*s)->TakeError(), 0);
+  EXPECT_EQ((*unconnected)->TakeError(), 0);
+  EXPECT_EQ((*s)->events(), kEventOut);
 }
 
 }  // namespace

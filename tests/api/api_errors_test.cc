@@ -140,6 +140,38 @@ TEST_P(ApiErrorsTest, AddressInUseFollowsReuseRules) {
   EXPECT_EQ(sv().Listen(b2, 4), 0);
 }
 
+// RFC 9293 3.6.1: the side that closes first keeps the connection in TIME-WAIT, and (Linux's
+// bind rules) the port stays in use for bind() unless both the old socket (here inherited from
+// the listener) and the new one set SO_REUSEADDR.
+TEST_P(ApiErrorsTest, TimeWaitHoldsThePortUnlessBothSetReuseAddr) {
+  for (const bool old_reuse : {false, true}) {
+    SCOPED_TRACE(old_reuse ? "listener with SO_REUSEADDR" : "listener without SO_REUSEADDR");
+    const int lfd = sv().Socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_EQ(sv().SetInt(lfd, SOL_SOCKET, SO_REUSEADDR, old_reuse ? 1 : 0), 0);
+    const sockaddr_in any = AnyAddr(0);
+    ASSERT_EQ(sv().Bind(lfd, Sa(any), sizeof any), 0);
+    ASSERT_EQ(sv().Listen(lfd, 4), 0);
+    const uint16_t port = PortOf(sv(), lfd);
+    const auto [c, s] = PairVia(lfd, port);
+    ASSERT_EQ(sv().Close(s), 0);  // the server closes first: its side ends in TIME-WAIT
+    net().Settle();
+    ASSERT_EQ(cl().Close(c), 0);
+    net().Settle();
+    ASSERT_EQ(sv().Close(lfd), 0);
+    const sockaddr_in at = AnyAddr(port);
+    const int n = sv().Socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_EQ(sv().Bind(n, Sa(at), sizeof at), -EADDRINUSE);
+    ASSERT_EQ(sv().SetInt(n, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    if (old_reuse) {
+      EXPECT_EQ(sv().Bind(n, Sa(at), sizeof at), 0);
+      EXPECT_EQ(sv().Listen(n, 4), 0);  // a TIME-WAIT connection never listens
+    } else {
+      EXPECT_EQ(sv().Bind(n, Sa(at), sizeof at), -EADDRINUSE);
+    }
+    ASSERT_EQ(sv().Close(n), 0);
+  }
+}
+
 TEST_P(ApiErrorsTest, NullBuffersAndCounts) {
   const auto [c, s] = Pair();
   ASSERT_EQ(cl().Write(c, "abc", 3), 3);

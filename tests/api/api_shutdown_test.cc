@@ -75,6 +75,32 @@ TEST_P(ApiShutdownTest, CloseWithUnreadDataResetsThePeer) {
   EXPECT_EQ(cl().Write(c, "x", 1), -EPIPE);
 }
 
+// RFC 1122 4.2.2.13: data arriving after close() is answered with a RST (the bytes can never
+// be read): the writer's next write fails with EPIPE; its read still says end of stream.
+TEST_P(ApiShutdownTest, DataAfterCloseResetsTheWriter) {
+  const auto [c, s] = Pair();
+  ASSERT_EQ(sv().Close(s), 0);
+  char buf[8];
+  EXPECT_EQ(cl().Read(c, buf, sizeof buf), 0);  // the FIN
+  EXPECT_EQ(cl().Write(c, "hello", 5), 5);      // accepted locally, refused by the peer
+  net().Settle();
+  EXPECT_EQ(cl().Read(c, buf, sizeof buf), 0);
+  EXPECT_EQ(cl().Write(c, "hello", 5), -EPIPE);
+}
+
+// The same after shutdown(SHUT_RDWR), as Linux: the socket that refused the data reads
+// ECONNRESET.
+TEST_P(ApiShutdownTest, DataAfterShutRdwrResetsBothEnds) {
+  const auto [c, s] = Pair();
+  ASSERT_EQ(sv().Shutdown(s, SHUT_RDWR), 0);
+  char buf[8];
+  EXPECT_EQ(cl().Read(c, buf, sizeof buf), 0);
+  EXPECT_EQ(cl().Write(c, "hello", 5), 5);
+  net().Settle();
+  EXPECT_EQ(cl().Write(c, "hello", 5), -EPIPE);
+  EXPECT_EQ(sv().Read(s, buf, sizeof buf), -ECONNRESET);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ApiShutdownTest, ::testing::Values("ustack", "kernel"),
                          BackendName);
 

@@ -11,8 +11,9 @@
 namespace ustack::sim {
 namespace {
 
-StackConfig ConfigFor(Ipv4Addr addr, uint64_t seed) {
+StackConfig ConfigFor(Ipv4Addr addr, uint64_t seed, const TcpConfig& tcp) {
   StackConfig cfg;
+  cfg.tcp = tcp;
   cfg.net.addr = addr;
   cfg.net.netmask = Ipv4Addr::Of(255, 255, 255, 0);
   cfg.seed = seed;
@@ -39,15 +40,15 @@ std::unique_ptr<Port> MaybeCapture(std::unique_ptr<Port> port, const char* side)
 
 }  // namespace
 
-TwoStacks::TwoStacks(rte_mempool* pool, uint64_t seed, const Impairment& imp)
+TwoStacks::TwoStacks(rte_mempool* pool, uint64_t seed, const Impairment& imp, const TcpConfig& tcp)
     : now_(Instant::FromNanos(1'000'000'000)) {
   const MacAddr mac_a{{0x02, 0, 0, 0, 0, 0x0a}};
   const MacAddr mac_b{{0x02, 0, 0, 0, 0, 0x0b}};
   link_ = std::make_unique<SimLink>(pool, seed, imp, imp, mac_a, mac_b);
   stack_a_ = std::make_unique<Stack>(MaybeCapture(link_->MakeEndpoint(Side::kA), "a"),
-                                     ConfigFor(kAddrA, seed * 2 + 1), now_);
+                                     ConfigFor(kAddrA, seed * 2 + 1, tcp), now_);
   stack_b_ = std::make_unique<Stack>(MaybeCapture(link_->MakeEndpoint(Side::kB), "b"),
-                                     ConfigFor(kAddrB, seed * 2 + 2), now_);
+                                     ConfigFor(kAddrB, seed * 2 + 2, tcp), now_);
   api_a_ = std::make_unique<SocketApi>(*stack_a_);
   api_b_ = std::make_unique<SocketApi>(*stack_b_);
   // Calls made before the first RunUntil (connect, listen) must see the simulated clock too.
@@ -75,7 +76,9 @@ bool TwoStacks::RunUntil(const std::function<bool()>& step, Duration limit) {
     Instant next =
         std::min({link_->NextDelivery(), stack_a_->NextDeadline(), stack_b_->NextDeadline()});
     if (work > 0) next = std::min(next, now_ + Duration::Micros(1));
-    now_ = std::max(next, now_ + Duration::Nanos(1));
+    // Nothing pending: stop at the limit rather than at Instant::Max (a later call would
+    // start from there).
+    now_ = std::max(std::min(next, end), now_ + Duration::Nanos(1));
   }
   return false;
 }

@@ -18,7 +18,8 @@ inline constexpr Ipv4Addr kAddrB = Ipv4Addr::Of(198, 18, 0, 2);
 
 class TwoStacks {
  public:
-  TwoStacks(rte_mempool* pool, uint64_t seed, const Impairment& imp);
+  TwoStacks(rte_mempool* pool, uint64_t seed, const Impairment& imp,
+            const TcpConfig& tcp = TcpConfig{});
   ~TwoStacks();
 
   SocketApi& a() { return *api_a_; }

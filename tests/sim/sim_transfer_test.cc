@@ -11,6 +11,8 @@
 
 #include "buf/test_eal.h"
 #include "sim_harness.h"
+#include "wire/arp.h"
+#include "wire/ethernet.h"
 
 namespace ustack::sim {
 namespace {
@@ -132,6 +134,55 @@ TEST_F(SimTest, CleanLinkMovesDataBothWays) {
   Impairment clean;
   clean.delay = Duration::Micros(50);
   EXPECT_EQ(Transfer(1, clean, 1 << 20, Duration::Seconds(60)), "") << "seed 1";
+}
+
+// Sweep seed 57954: a damaged ARP reply (one bit of the sender's hardware address flipped;
+// ARP has no checksum) taught A a wrong address for B, and every SYN went to it until A gave
+// up. RFC 9293 3.8.3 (MUST-20): after R1 retransmissions TCP passes negative advice to IP,
+// which asks for B again, so the connection opens at the next SYN (15 s) instead of failing
+// or waiting out the 60 s ARP lifetime.
+TEST_F(SimTest, ConnectRecoversFromAWrongArpEntry) {
+  Impairment clean;
+  clean.delay = Duration::Micros(50);
+  TwoStacks s(Pool(), 57954, clean);
+  // Let the start-up announcements (gratuitous ARP) arrive first.
+  ASSERT_TRUE(
+      s.RunUntil([&] { return s.link().InFlight(Side::kA) + s.link().InFlight(Side::kB) == 0; },
+                 Duration::Millis(10)));
+  const MacAddr wrong{{0x02, 0, 0, 0, 0, 0x1b}};
+  std::vector<uint8_t> frame(kEthernetHeaderLen + kArpPacketLen);
+  EthernetRepr{s.stack_a().net().mac(), wrong, kEtherTypeArp, std::nullopt}.Emit(frame);
+  ArpRepr{ArpOp::kReply, wrong, kAddrB, s.stack_a().net().mac(), kAddrA}.Emit(
+      std::span(frame).subspan(kEthernetHeaderLen));
+  s.stack_a().net().Input(Packet::FromBytes(Pool(), frame), s.now());
+  ASSERT_EQ(s.stack_a().net().arp_entries(), 1u);
+
+  const int lfd = s.b().Socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in la = Sockaddr(Ipv4Addr::Any(), kPort);
+  ASSERT_EQ(s.b().Bind(lfd, reinterpret_cast<sockaddr*>(&la), sizeof la), 0);
+  ASSERT_EQ(s.b().Listen(lfd, 8), 0);
+  const int fd = s.a().Socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in ra = Sockaddr(kAddrB, kPort);
+  ASSERT_EQ(s.a().Connect(fd, reinterpret_cast<sockaddr*>(&ra), sizeof ra), -EINPROGRESS);
+  const Instant t0 = s.now();
+  int afd = -1;
+  ASSERT_TRUE(s.RunUntil(
+      [&] {
+        if (afd < 0) afd = s.b().Accept(lfd, nullptr, nullptr);
+        return afd >= 0;
+      },
+      Duration::Seconds(20)))
+      << "connect did not complete within 20 s";
+  EXPECT_GT(s.now() - t0, Duration::Seconds(7));  // the SYNs before the advice were lost
+  EXPECT_LT(s.now() - t0, Duration::Seconds(16));
+  EXPECT_GE(s.stack_a().net().counters().arp_revalidations, 1u);
+  int err = -1;
+  socklen_t len = sizeof err;
+  ASSERT_EQ(s.a().GetSockOpt(fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+  EXPECT_EQ(err, 0);
+  s.a().Close(fd);
+  s.b().Close(afd);
+  s.b().Close(lfd);
 }
 
 Impairment Harsh() {

@@ -119,6 +119,41 @@ struct ff_zc_iov {
 ssize_t ff_zc_recv(int fd, struct ff_zc_iov* iov, int iovcnt, int flags);
 int ff_zc_recv_done(const struct ff_zc_iov* iov, int iovcnt);
 
+/* Zero-copy send, as in F-Stack:
+ *   struct ff_zc_mbuf zc;
+ *   ff_zc_mbuf_get(&zc, len);               buffers for len bytes from the stack's mbuf pool
+ *   ff_zc_mbuf_write(&zc, data, n);         copies bytes in, after those written (repeatable)
+ *   ff_write(fd, zc.bsd_mbuf, n);           (or ff_send / ff_sendto) queues them on the socket
+ * A TCP socket takes the bytes by reference: they stay in those mbufs until acknowledged and
+ * are never copied into the socket buffer (UDP and socketpair sockets copy them). ff_write
+ * with zc.bsd_mbuf sends the first n bytes written and not yet sent (n must not exceed them:
+ * EINVAL) and returns how many were taken, like any write: after a short count the same call
+ * with the rest sends them. Ordinary buffers work as always; zc.bsd_mbuf is a handle that no
+ * application address can equal, and a stale or made-up one fails with EINVAL. Never
+ * dereference it; bsd_mbuf_off is opaque too; off counts the bytes written and len the room.
+ * ff_writev, ff_sendmsg and the read calls do not take handles (EFAULT).
+ * Lifetime: the buffer is released once every byte written to it has been sent (its unused
+ * room goes back to the pool at once, as F-Stack hands the whole chain to the socket), by
+ * ff_zc_mbuf_free (a ustack extension, for a buffer that will not be sent), or when the
+ * stack stops. After that the handle is stale: call ff_zc_mbuf_get for the next data.
+ * Errors: -1 with errno EINVAL (m null, len <= 0, a stale handle, writing past the room),
+ * EFAULT (data null), ENOMEM (the pool cannot spare the mbufs; a quarter of it always stays
+ * for the stack). ff_zc_mbuf_write returns len on success (F-Stack returns len too). */
+struct ff_zc_mbuf {
+  void* bsd_mbuf;     /* the handle to pass to ff_write */
+  void* bsd_mbuf_off; /* opaque */
+  int off;            /* bytes written so far; the application must not change it */
+  int len;            /* the room asked for */
+};
+int ff_zc_mbuf_get(struct ff_zc_mbuf* m, int len);
+int ff_zc_mbuf_write(struct ff_zc_mbuf* m, const char* data, int len);
+/* Declared by F-Stack but not implemented there (a stub); here -1 with EOPNOTSUPP. Received
+ * data is read without copying with ff_zc_recv. */
+int ff_zc_mbuf_read(struct ff_zc_mbuf* m, const char* data, int len);
+/* ustack extension: releases a buffer that will not be (fully) sent; bytes already sent stay
+ * queued on their socket. 0, or -1 with EINVAL. */
+int ff_zc_mbuf_free(struct ff_zc_mbuf* m);
+
 int ff_kqueue(void);
 int ff_kevent(int kq, const struct kevent* changelist, int nchanges, struct kevent* eventlist,
               int nevents, const struct timespec* timeout);
