@@ -67,8 +67,14 @@ co::Task<void> ServeConnection(co::Scheduler& sched, int fd, ServerOptions opts,
       break;
     }
     stats->bytes += static_cast<uint64_t>(n);
-    const ssize_t w =
-        co_await co::WriteAll(fd, std::span<const uint8_t>(buf.data(), static_cast<size_t>(n)));
+    // co::WriteAll's loop written out here: it is a coroutine of its own, which would cost a
+    // frame allocation per request on either stack.
+    ssize_t w = 0;
+    for (size_t done = 0; done < static_cast<size_t>(n) && w >= 0;) {
+      w = co_await co::Write(
+          fd, std::span<const uint8_t>(buf.data() + done, static_cast<size_t>(n) - done));
+      if (w > 0) done += static_cast<size_t>(w);
+    }
     if (w < 0) {
       if (w != -ECONNRESET && w != -EPIPE && w != -ECANCELED) ++stats->errors;
       break;
@@ -111,9 +117,16 @@ co::Task<void> TcpConnection(co::Scheduler& sched, int fd, const ClientOptions& 
   FillMessage(msg);
   std::vector<uint8_t> reply(o.size);
   std::deque<Instant> sent;
+  // co::WriteAll's and co::ReadExactly's loops written out here: each is a coroutine of its
+  // own, which would cost a frame allocation per request on either stack.
   while (b.Now() < end || !sent.empty()) {
     while (sent.size() < o.pipeline && b.Now() < end) {
-      if (co_await co::WriteAll(fd, msg) < 0) {
+      ssize_t w = 0;
+      for (size_t done = 0; done < msg.size() && w >= 0;) {
+        w = co_await co::Write(fd, std::span<const uint8_t>(msg).subspan(done));
+        if (w > 0) done += static_cast<size_t>(w);
+      }
+      if (w < 0) {
         ++st->errors;
         sched.Close(fd);
         co_return;
@@ -121,7 +134,13 @@ co::Task<void> TcpConnection(co::Scheduler& sched, int fd, const ClientOptions& 
       sent.push_back(b.Now());
     }
     if (sent.empty()) break;
-    const ssize_t n = co_await co::ReadExactly(fd, reply);
+    ssize_t n = 0;
+    for (size_t got = 0; got < reply.size();) {
+      n = co_await co::Read(fd, std::span<uint8_t>(reply).subspan(got));
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+      n = static_cast<ssize_t>(got);
+    }
     if (n != static_cast<ssize_t>(reply.size()) || reply != msg) {
       ++st->errors;
       break;

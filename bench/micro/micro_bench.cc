@@ -166,6 +166,113 @@ void BM_StackSegmentAtoB(benchmark::State& state) {
 }
 BENCHMARK(BM_StackSegmentAtoB);
 
+// The request/response path of ustack-echo with one connection (scenario rr_latency), on
+// both ends at once: the client writes 64 bytes, the server's epoll reports the socket
+// readable, it reads and writes the bytes back, the client's epoll reports them and it
+// reads. Each step polls both stacks once and advances the clock by 1 us, as a busy poll
+// loop would (no jump to the next timer), so the work per round trip is deterministic:
+// `valgrind --tool=callgrind --toggle-collect='*EchoPair::RoundTrip*'` counts exactly the
+// instructions of the calls to RoundTrip.
+class EchoPair {
+ public:
+  explicit EchoPair(rte_mempool* pool) : s_(pool, 1, Impairment{}), msg_(RandomBytes(64, 4)) {
+    SocketApi& a = s_.a();
+    SocketApi& b = s_.b();
+    const int lfd = b.Socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr = sim::Sockaddr(sim::kAddrB, 7);
+    b.Bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    b.Listen(lfd, 4);
+    client_ = a.Socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int one = 1;
+    a.SetSockOpt(client_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    a.Connect(client_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    s_.RunUntil([&] { return (server_ = b.Accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK)) >= 0; },
+                Duration::Seconds(5));
+    b.SetSockOpt(server_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    epoll_a_ = a.EpollCreate();
+    epoll_b_ = b.EpollCreate();
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    a.EpollCtl(epoll_a_, EPOLL_CTL_ADD, client_, &ev);
+    b.EpollCtl(epoll_b_, EPOLL_CTL_ADD, server_, &ev);
+    now_ = s_.now();
+  }
+
+  bool connected() const { return server_ >= 0; }
+
+  // One request and its reply; returns the poll steps it took.
+  __attribute__((noinline)) int RoundTrip() {
+    SocketApi& a = s_.a();
+    SocketApi& b = s_.b();
+    a.Write(client_, msg_.data(), msg_.size());
+    size_t got = 0;
+    int steps = 0;
+    while (got < msg_.size() && steps < 1000) {
+      ++steps;
+      now_ += Duration::Micros(1);
+      a.set_now(now_);
+      b.set_now(now_);
+      s_.stack_a().Poll(now_);
+      s_.stack_b().Poll(now_);
+      if (b.EpollWait(epoll_b_, events_.data(), static_cast<int>(events_.size())) > 0) {
+        const ssize_t n = b.Read(server_, buf_.data(), buf_.size());
+        if (n > 0) b.Write(server_, buf_.data(), static_cast<size_t>(n));
+      }
+      if (a.EpollWait(epoll_a_, events_.data(), static_cast<int>(events_.size())) > 0) {
+        const ssize_t n = a.Read(client_, buf_.data(), buf_.size());
+        if (n > 0) got += static_cast<size_t>(n);
+      }
+    }
+    return steps;
+  }
+
+ private:
+  sim::TwoStacks s_;
+  std::vector<uint8_t> msg_;
+  int client_ = -1;
+  int server_ = -1;
+  int epoll_a_ = -1;
+  int epoll_b_ = -1;
+  Instant now_;
+  std::array<uint8_t, 2048> buf_{};
+  std::array<epoll_event, 8> events_{};
+};
+
+void BM_EchoRoundTrip(benchmark::State& state) {
+  InitTestEal();
+  static PacketPool pool("bench_pool_rr", 8191);  // benchmark fixture state
+  EchoPair pair(pool.get());
+  if (!pair.connected()) {
+    state.SkipWithError("no connection");
+    return;
+  }
+  int64_t steps = 0;
+  for (auto _ : state) steps += pair.RoundTrip();
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["steps"] =
+      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_EchoRoundTrip);
+
+// Registering a socket with an epoll instance and removing it again, as the coroutine
+// backend does for every connection (Connection: close load): EPOLL_CTL_ADD + EPOLL_CTL_DEL.
+void BM_EpollAddRemove(benchmark::State& state) {
+  InitTestEal();
+  static PacketPool pool("bench_pool_ep", 1023);  // benchmark fixture state
+  sim::TwoStacks s(pool.get(), 1, Impairment{});
+  SocketApi& a = s.a();
+  const int ep = a.EpollCreate();
+  const int fd = a.Socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT;
+  for (auto _ : state) {
+    ev.data.fd = fd;
+    a.EpollCtl(ep, EPOLL_CTL_ADD, fd, &ev);
+    a.EpollCtl(ep, EPOLL_CTL_DEL, fd, nullptr);
+  }
+}
+BENCHMARK(BM_EpollAddRemove);
+
 }  // namespace
 }  // namespace ustack
 

@@ -44,6 +44,39 @@ TEST(Checksum, OddLengthAndSplitSumsAgree) {
   }
 }
 
+// RFC 1071 section 1: the sum of 16-bit big-endian words with end-around carry, one byte
+// at a time, as the reference for the word-at-a-time implementation.
+uint16_t ReferenceFold(std::span<const uint8_t> d) {
+  uint64_t s = 0;
+  for (size_t i = 0; i < d.size(); ++i) s += i % 2 == 0 ? uint64_t{d[i]} << 8 : d[i];
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(s);
+}
+
+// Every length 0..300 at every start alignment 0..7, with random bytes, all-0xff bytes (the
+// most carries) and all zeros (the sum must stay 0, not become 0xffff).
+TEST(Checksum, MatchesByteWiseReference) {
+  constexpr uint64_t kSeed = 19;
+  Random r(kSeed);
+  std::vector<uint8_t> buf(320);
+  for (int fill = 0; fill < 3; ++fill) {
+    for (auto& x : buf) x = fill == 0 ? static_cast<uint8_t>(r.Next32()) : fill == 1 ? 0xff : 0;
+    for (size_t align = 0; align < 8; ++align) {
+      for (size_t len = 0; len <= 300; ++len) {
+        const auto d = std::span<const uint8_t>(buf).subspan(align, len);
+        ASSERT_EQ(ChecksumFold(ChecksumAdd(0, d)), ReferenceFold(d))
+            << "seed " << kSeed << " fill " << fill << " align " << align << " len " << len;
+        // A running sum carried in from before, and an odd-offset continuation.
+        const size_t cut = len / 3;
+        uint64_t s = ChecksumAdd(0x1fffe, d.first(cut));
+        s = ChecksumAdd(s, d.subspan(cut), cut % 2 == 1);
+        ASSERT_EQ(ChecksumFold(s), ChecksumFold(ReferenceFold(d) + uint64_t{0x1fffe}))
+            << "seed " << kSeed << " fill " << fill << " align " << align << " len " << len;
+      }
+    }
+  }
+}
+
 // RFC 1624 section 3: the incremental update equals a full recomputation.
 TEST(Checksum, IncrementalUpdateMatchesRecompute) {
   Random r(11);
@@ -134,6 +167,27 @@ TEST(TimerWheel, FiresInDeadlineOrderAcrossTicks) {
   EXPECT_EQ(w.Advance(t0 + Duration::Millis(250)), 1u);
   EXPECT_EQ(f.order, (std::vector<int>{2, 1, 3}));
   EXPECT_EQ(w.NextDeadline(), Instant::Max());
+}
+
+// Many Advance calls within one tick (a busy loop): a timer due inside the current tick fires
+// at the first call at or after its deadline, and one in the same slot a round later does not.
+TEST(TimerWheel, FiresWithinTheCurrentTick) {
+  const Instant t0 = Instant::FromNanos(0);
+  TimerWheel w(t0, Duration::Millis(1), 64);
+  int count = 0;
+  auto cb = [](void* p, Instant) { ++*static_cast<int*>(p); };
+  Timer soon(cb, &count), next_round(cb, &count);
+  EXPECT_EQ(w.Advance(t0 + Duration::Micros(300)), 0u);
+  w.Arm(&soon, t0 + Duration::Micros(600));
+  w.Arm(&next_round, t0 + Duration::Millis(64) + Duration::Micros(600));  // same slot
+  EXPECT_EQ(w.Advance(t0 + Duration::Micros(500)), 0u);
+  EXPECT_EQ(w.Advance(t0 + Duration::Micros(700)), 1u);
+  EXPECT_EQ(w.Advance(t0 + Duration::Micros(900)), 0u);
+  EXPECT_TRUE(next_round.armed());
+  EXPECT_EQ(w.NextDeadline(), t0 + Duration::Millis(64) + Duration::Micros(600));
+  EXPECT_EQ(w.Advance(t0 + Duration::Millis(64) + Duration::Micros(599)), 0u);
+  EXPECT_EQ(w.Advance(t0 + Duration::Millis(64) + Duration::Micros(600)), 1u);
+  EXPECT_EQ(count, 2);
 }
 
 TEST(TimerWheel, CancelAndRearm) {

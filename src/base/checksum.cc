@@ -1,32 +1,81 @@
 // Internet checksum, see checksum.h.
 #include "base/checksum.h"
 
+#include <bit>
+#include <cstring>
+
 namespace ustack {
+namespace {
+
+// Adds w to acc with end-around carry (ones'-complement addition on 64 bits).
+inline uint64_t AddCarry(uint64_t acc, uint64_t w) {
+  uint64_t out;
+  const bool carry = __builtin_add_overflow(acc, w, &out);
+  return out + carry;
+}
+
+template <typename T>
+inline T Load(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Ones'-complement sum of the bytes taken as 16-bit words in the host's byte order, folded to
+// 16 bits. RFC 1071 2(B): the sum is byte-order independent, so words are read 8 bytes at a
+// time and the folded result is swapped once at the end (see ChecksumAdd).
+uint16_t NativeSum(const uint8_t* p, size_t n) {
+  uint64_t a = 0, b = 0;  // two accumulators: independent carry chains
+  while (n >= 32) {
+    a = AddCarry(a, Load<uint64_t>(p));
+    b = AddCarry(b, Load<uint64_t>(p + 8));
+    a = AddCarry(a, Load<uint64_t>(p + 16));
+    b = AddCarry(b, Load<uint64_t>(p + 24));
+    p += 32;
+    n -= 32;
+  }
+  while (n >= 8) {
+    a = AddCarry(a, Load<uint64_t>(p));
+    p += 8;
+    n -= 8;
+  }
+  if (n >= 4) {
+    b = AddCarry(b, Load<uint32_t>(p));
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    b = AddCarry(b, Load<uint16_t>(p));
+    p += 2;
+    n -= 2;
+  }
+  // A lone last byte is the first (high-order) byte of a big-endian word, i.e. the byte at the
+  // lower address of a host-order word.
+  if (n == 1) b = AddCarry(b, std::endian::native == std::endian::little ? p[0] : p[0] << 8);
+  uint64_t s = AddCarry(a, b);
+  s = (s & 0xffffffff) + (s >> 32);  // at most 33 bits
+  s = (s & 0xffff) + (s >> 16);      // at most 18 bits
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(s);
+}
+
+}  // namespace
 
 uint64_t ChecksumAdd(uint64_t sum, std::span<const uint8_t> data, bool odd_offset) {
   const uint8_t* p = data.data();
   size_t n = data.size();
-  uint64_t local = 0;
   if (odd_offset && n > 0) {
-    local += *p;  // low byte of a 16-bit word whose high byte came before
+    sum += *p;  // low byte of a 16-bit word whose high byte came before
     ++p;
     --n;
   }
-  while (n >= 8) {
-    local += (uint64_t{p[0]} << 8 | p[1]) + (uint64_t{p[2]} << 8 | p[3]) +
-             (uint64_t{p[4]} << 8 | p[5]) + (uint64_t{p[6]} << 8 | p[7]);
-    p += 8;
-    n -= 8;
-  }
-  while (n >= 2) {
-    local += uint64_t{p[0]} << 8 | p[1];
-    p += 2;
-    n -= 2;
-  }
-  if (n == 1) local += uint64_t{p[0]} << 8;
-  return sum + local;
+  const uint16_t native = NativeSum(p, n);
+  // Folding commutes with swapping the two bytes of every word (RFC 1071 2(B)).
+  return sum + (std::endian::native == std::endian::little
+                    ? static_cast<uint16_t>(native << 8 | native >> 8)
+                    : native);
 }
-
 uint16_t ChecksumFold(uint64_t sum) {
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(sum);

@@ -6,7 +6,10 @@
 namespace ustack {
 
 TimerWheel::TimerWheel(Instant start, Duration tick, size_t slots)
-    : tick_(tick), slots_(slots), processed_(TickOf(start)) {}
+    : tick_(tick),
+      slots_(slots),
+      processed_(TickOf(start)),
+      next_tick_at_(Instant::FromNanos((processed_ + 1) * tick_.nanos())) {}
 
 void TimerWheel::Arm(Timer* t, Instant deadline) {
   if (t->armed() && t->deadline_ <= next_cache_) cache_valid_ = false;
@@ -36,13 +39,23 @@ size_t TimerWheel::RunSlot(int64_t tick, Instant now) {
 }
 
 size_t TimerWheel::Advance(Instant now) {
-  const int64_t now_tick = TickOf(now);
-  if (now_tick < processed_) return 0;
-  const int64_t span = static_cast<int64_t>(slots_.size());
-  const int64_t first = std::max(processed_, now_tick - span + 1);
   size_t fired = 0;
-  for (int64_t t = first; t <= now_tick; ++t) fired += RunSlot(t, now);
-  processed_ = now_tick;
+  if (now < next_tick_at_) {
+    // Still in the tick of the last call (a busy loop polls many times per tick): earlier
+    // ticks are done, so only this tick's slot can hold a due timer, and usually it is empty.
+    // No division either.
+    if (Slot(processed_).empty()) return 0;
+    fired = RunSlot(processed_, now);
+  } else {
+    const int64_t now_tick = TickOf(now);
+    const int64_t span = static_cast<int64_t>(slots_.size());
+    const int64_t first = std::max(processed_, now_tick - span + 1);
+    for (int64_t t = first; t <= now_tick; ++t) {
+      if (!Slot(t).empty()) fired += RunSlot(t, now);
+    }
+    processed_ = now_tick;
+    next_tick_at_ = Instant::FromNanos((now_tick + 1) * tick_.nanos());
+  }
   if (fired > 0 || next_cache_ <= now) cache_valid_ = false;
   return fired;
 }

@@ -50,7 +50,8 @@ class TimerWheel {
 
   Duration tick_;
   std::vector<ListHead> slots_;
-  int64_t processed_;  // every tick before this one has been fully expired
+  int64_t processed_;     // every tick before this one has been fully expired
+  Instant next_tick_at_;  // where tick processed_ + 1 starts: Advance's fast path until then
   mutable Instant next_cache_ = Instant::Max();
   mutable bool cache_valid_ = true;
 };

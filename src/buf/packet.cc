@@ -11,15 +11,6 @@
 
 namespace ustack {
 
-Packet& Packet::operator=(Packet&& o) noexcept {
-  if (this != &o) {
-    Reset();
-    m_ = o.m_;
-    o.m_ = nullptr;
-  }
-  return *this;
-}
-
 void Packet::Reset() {
   if (m_) rte_pktmbuf_free(m_);
   m_ = nullptr;
@@ -57,8 +48,9 @@ std::span<uint8_t> Packet::head() const {
 }
 
 bool Packet::MakeContiguous(uint32_t n) {
-  if (!m_ || n > length()) return false;
-  if (n <= rte_pktmbuf_data_len(m_)) return true;
+  if (!m_) return false;
+  if (n <= rte_pktmbuf_data_len(m_)) return true;  // the usual case: nothing to move
+  if (n > length()) return false;
   // Pull bytes from following segments into the first one's tailroom.
   if (rte_pktmbuf_headroom(m_) + n > m_->buf_len) return false;
   if (n - rte_pktmbuf_data_len(m_) > rte_pktmbuf_tailroom(m_)) return false;
@@ -96,6 +88,7 @@ bool Packet::Pull(uint32_t n) {
 
 bool Packet::TrimBack(uint32_t n) {
   if (!m_ || n > length()) return false;
+  if (n == 0) return true;  // e.g. TruncateTo a datagram without link padding
   uint32_t keep = length() - n;
   m_->pkt_len = keep;
   rte_mbuf* seg = m_;
@@ -176,8 +169,8 @@ uint64_t Packet::ChecksumSum(size_t offset, size_t len) const {
       continue;
     }
     const size_t take = std::min<size_t>(s->data_len - offset, len - done);
-    sum = ChecksumAdd(sum, {rte_pktmbuf_mtod_offset(s, const uint8_t*, offset), take},
-                      done % 2 == 1);
+    sum =
+        ChecksumAdd(sum, {rte_pktmbuf_mtod_offset(s, const uint8_t*, offset), take}, done % 2 == 1);
     done += take;
     offset = 0;
   }

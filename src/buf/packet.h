@@ -21,7 +21,14 @@ class Packet {
   Packet() = default;
   explicit Packet(rte_mbuf* m) : m_(m) {}  // adopts m
   Packet(Packet&& o) noexcept : m_(o.m_) { o.m_ = nullptr; }
-  Packet& operator=(Packet&& o) noexcept;
+  Packet& operator=(Packet&& o) noexcept {
+    if (this != &o) {
+      if (m_ != nullptr) Reset();  // inline check, like the destructor: bursts fill empty slots
+      m_ = o.m_;
+      o.m_ = nullptr;
+    }
+    return *this;
+  }
   Packet(const Packet&) = delete;
   Packet& operator=(const Packet&) = delete;
   // Inline null check: arrays of mostly empty Packets (receive bursts) cost nothing to drop.

@@ -62,6 +62,7 @@ struct NetInterface::Impl final : ArpCacheOwner {
   void Deliver(Packet payload, const Ipv4Info& info, std::span<const uint8_t> ip_header,
                Instant now);
   bool MayAnswerWithError(const Ipv4Info& info) const;
+  static IcmpQuote Quote(std::span<const uint8_t> ip_header, const Packet& payload);
 
   // ipv4_output.cc
   bool SendIpv4(Packet l4, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,

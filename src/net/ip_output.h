@@ -88,7 +88,8 @@ enum class Delivery {
 
 // A transport protocol's input. `pkt` starts at the transport header; checksum not yet
 // verified (the transport does it with the pseudo header from `ip`). The handler may move
-// the packet out of `pkt` to keep it.
+// the packet out of `pkt` to keep it, except when it answers kNoListener: then `pkt` must be
+// left as it was given, because the network layer quotes it in the ICMP error.
 class TransportHandler {
  public:
   virtual Delivery OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now) = 0;

@@ -47,16 +47,17 @@ void NetInterface::Impl::Ipv4Input(Packet pkt, bool link_broadcast, Instant now)
   // Keep a copy of the header: the packet is consumed below, and ICMP errors quote it.
   std::array<uint8_t, kIpv4MaxHeaderLen> header;
   std::copy(v->header().begin(), v->header().end(), header.begin());
-  const auto hdr = Ipv4View::ParseHeader({header.data(), ihl});
+  const std::span<const uint8_t> header_bytes(header.data(), ihl);
+  const bool fragment = v->is_fragment();
   const Ipv4Info info{src, dst, v->protocol(), v->ttl(), v->tos(), broadcast};
   // Link padding beyond the total length is not part of the datagram (RFC 791 3.1).
   pkt.TruncateTo(v->total_length());
   pkt.Pull(static_cast<uint32_t>(ihl));
   // RFC 1122 3.2.1.4 / 3.3.2: fragments are reassembled before delivery. We never forward,
   // so the TTL is not decremented.
-  if (hdr->is_fragment()) {
+  if (fragment) {
     ++counters.frag_in;
-    auto whole = reassembler.Add(std::move(pkt), *hdr, now);
+    auto whole = reassembler.Add(std::move(pkt), *Ipv4View::ParseHeader(header_bytes), now);
     if (!whole) return;
     ++counters.reassembled;
     const auto first = Ipv4View::ParseHeader({whole->header.data(), whole->header_len});
@@ -64,7 +65,7 @@ void NetInterface::Impl::Ipv4Input(Packet pkt, bool link_broadcast, Instant now)
     Deliver(std::move(whole->payload), winfo, first->header(), now);
     return;
   }
-  Deliver(std::move(pkt), info, hdr->header(), now);
+  Deliver(std::move(pkt), info, header_bytes, now);
 }
 
 void NetInterface::Impl::Deliver(Packet payload, const Ipv4Info& info,
@@ -73,28 +74,33 @@ void NetInterface::Impl::Deliver(Packet payload, const Ipv4Info& info,
     IcmpInput(std::move(payload), info, now);
     return;
   }
-  // Copy the quote before the transport may take the packet.
-  IcmpQuote quote;
-  const bool may_answer = MayAnswerWithError(info);
-  if (may_answer) {
-    std::copy(ip_header.begin(), ip_header.end(), quote.bytes.begin());
-    const size_t data = payload.CopyOut(0, std::span(quote.bytes).subspan(ip_header.size(), 8));
-    quote.len = ip_header.size() + data;
-  }
   TransportHandler* handler = transports[info.protocol];
   if (!handler) {
     ++counters.drop_ip_unknown_protocol;
     // RFC 1122 3.2.2.1: a host SHOULD generate Protocol Unreachable for a protocol it lacks.
-    if (may_answer) {
-      SendIcmpError(kIcmpDestUnreachable, kIcmpCodeProtocolUnreachable, quote, info.src, now);
+    if (MayAnswerWithError(info)) {
+      SendIcmpError(kIcmpDestUnreachable, kIcmpCodeProtocolUnreachable, Quote(ip_header, payload),
+                    info.src, now);
     }
     return;
   }
   const Delivery verdict = handler->OnIpv4(payload, info, now);
-  // RFC 1122 3.2.2.1: a host SHOULD generate Port Unreachable when no process listens.
-  if (verdict == Delivery::kNoListener && may_answer) {
-    SendIcmpError(kIcmpDestUnreachable, kIcmpCodePortUnreachable, quote, info.src, now);
+  // RFC 1122 3.2.2.1: a host SHOULD generate Port Unreachable when no process listens. The
+  // transport left the payload untouched (TransportHandler contract), so it is quoted only
+  // now, not on every delivery.
+  if (verdict == Delivery::kNoListener && MayAnswerWithError(info)) {
+    SendIcmpError(kIcmpDestUnreachable, kIcmpCodePortUnreachable, Quote(ip_header, payload),
+                  info.src, now);
   }
+}
+
+IcmpQuote NetInterface::Impl::Quote(std::span<const uint8_t> ip_header, const Packet& payload) {
+  // RFC 792 / RFC 1122 3.2.2: the quoted IP header plus the first 64 bits of its data.
+  IcmpQuote quote;
+  std::copy(ip_header.begin(), ip_header.end(), quote.bytes.begin());
+  const size_t data = payload.CopyOut(0, std::span(quote.bytes).subspan(ip_header.size(), 8));
+  quote.len = ip_header.size() + data;
+  return quote;
 }
 
 bool NetInterface::Impl::MayAnswerWithError(const Ipv4Info& info) const {

@@ -39,26 +39,26 @@ uint32_t TcpSock::Readiness() const {
 
 EpollObj::~EpollObj() {
   for (auto& [fd, w] : watches_) {
-    auto& v = w->sock->watches();
-    v.erase(std::remove(v.begin(), v.end(), w.get()), v.end());
+    auto& v = w.sock->watches();
+    v.erase(std::remove(v.begin(), v.end(), &w), v.end());
   }
 }
 
 int EpollObj::Add(int fd, SocketObj* s, const epoll_event& ev) {
-  if (watches_.count(fd)) return -EEXIST;
-  auto w = std::make_unique<Watch>(this, s, fd);
+  const auto [it, added] = watches_.try_emplace(fd, this, s, fd);
+  if (!added) return -EEXIST;
+  Watch* w = &it->second;
   w->mask = ev.events;
   w->data = ev.data;
-  s->watches().push_back(w.get());
-  if (s->Readiness() & (w->mask | EPOLLERR | EPOLLHUP)) MarkReady(w.get());
-  watches_.emplace(fd, std::move(w));
+  s->watches().push_back(w);
+  if (s->Readiness() & (w->mask | EPOLLERR | EPOLLHUP)) MarkReady(w);
   return 0;
 }
 
 int EpollObj::Modify(int fd, const epoll_event& ev) {
   auto it = watches_.find(fd);
   if (it == watches_.end()) return -ENOENT;
-  Watch* w = it->second.get();
+  Watch* w = &it->second;
   if (w->mask & EPOLLEXCLUSIVE) return -EINVAL;  // as Linux: an exclusive watch cannot change
   w->mask = ev.events;
   w->data = ev.data;
@@ -70,23 +70,26 @@ int EpollObj::Modify(int fd, const epoll_event& ev) {
 int EpollObj::Remove(int fd) {
   auto it = watches_.find(fd);
   if (it == watches_.end()) return -ENOENT;
-  Forget(it->second.get());
+  Forget(&it->second);
   return 0;
 }
 
 void EpollObj::Forget(Watch* w) {
   auto& v = w->sock->watches();
   v.erase(std::remove(v.begin(), v.end(), w), v.end());
-  watches_.erase(w->fd);  // destroys w, unlinking it from the ready list
+  const int fd = w->fd;  // a copy: the key must outlive the node erase destroys
+  watches_.erase(fd);    // destroys w, unlinking it from the ready list
 }
 
 int EpollObj::Wait(epoll_event* out, int max) {
   if (max <= 0) return -EINVAL;
-  ListHead pending;
-  while (ListNode* n = ready_.PopFront()) pending.PushBack(n);
+  if (ready_.empty()) return 0;  // the common case of a busy loop's poll
+  // Watches are taken from the front of the ready list; those not reached stay there, in
+  // their order, so they go first next time. Reported level-triggered watches go behind them.
+  ListHead requeue;
   int count = 0;
   while (count < max) {
-    ListNode* n = pending.PopFront();
+    ListNode* n = ready_.PopFront();
     if (!n) break;
     Watch* w = static_cast<OwnedNode<Watch>*>(n)->owner();
     if (w->disabled) continue;
@@ -98,12 +101,10 @@ int EpollObj::Wait(epoll_event* out, int max) {
     if (w->mask & EPOLLONESHOT) {
       w->disabled = true;
     } else if (!(w->mask & EPOLLET)) {
-      ready_.PushBack(n);  // level-triggered: stays ready until drained
+      requeue.PushBack(n);  // level-triggered: stays ready until drained
     }
   }
-  // Whatever did not fit goes first next time, in its order.
-  while (ListNode* n = ready_.PopFront()) pending.PushBack(n);
-  while (ListNode* n = pending.PopFront()) ready_.PushBack(n);
+  while (ListNode* n = requeue.PopFront()) ready_.PushBack(n);
   return count;
 }
 

@@ -167,7 +167,9 @@ class EpollObj final : public FdObject {
   void Forget(Watch* w);
 
  private:
-  std::unordered_map<int, std::unique_ptr<Watch>> watches_;
+  // The watches live in the map's nodes (one allocation per EPOLL_CTL_ADD); node addresses
+  // stay put when the map rehashes, so sockets and the ready list may point at them.
+  std::unordered_map<int, Watch> watches_;
   ListHead ready_;
 };
 

@@ -51,9 +51,8 @@ Instant Stack::Now() {
 size_t Stack::Poll(Instant now) {
   ++polls_;
   timers_.Advance(now);
-  std::array<Packet, 64> burst;
-  const uint16_t n = port_->RxBurst(std::span(burst.data(), rx_burst_), now);
-  for (uint16_t i = 0; i < n; ++i) net_->Input(std::move(burst[i]), now);
+  const uint16_t n = port_->RxBurst(std::span(burst_.data(), rx_burst_), now);
+  for (uint16_t i = 0; i < n; ++i) net_->Input(std::move(burst_[i]), now);
   tcp_->Flush(now);
   net_->FlushTx(now);
   return n;

@@ -3,6 +3,7 @@
 // called in a loop by the core that owns the stack; no other thread may touch it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "base/random.h"
 #include "base/time.h"
 #include "base/timer_wheel.h"
+#include "buf/packet.h"
 #include "net/interface.h"
 #include "port/port.h"
 #include "tcp/tcp.h"
@@ -61,6 +63,10 @@ class Stack {
   std::unique_ptr<UdpLayer> udp_;
   uint16_t rx_burst_;
   uint64_t polls_ = 0;
+  // Receive burst storage, empty between polls (Poll moves every packet out). A member rather
+  // than a local so that a poll does not construct and destroy 64 Packets (Poll is never
+  // re-entered).
+  std::array<Packet, 64> burst_;
 };
 
 }  // namespace ustack
