@@ -69,6 +69,10 @@ bool Runtime::Start(const std::string& program, std::string* error) {
              std::to_string(DpdkPortCount()) + " ports available): " + port_error;
     return false;
   }
+  // Zero-copy send may chain the application's mbufs into segments only where the device
+  // transmits mbuf chains and no wrapper (impairment, capture) looks at whole frames.
+  const bool attach = static_cast<DpdkPort*>(port.get())->capabilities().tx_multi_segs &&
+                      !cfg_.impair.enable && !cfg_.pcap.enable;
   if (cfg_.impair.enable) port = WrapImpaired(std::move(port));
   if (cfg_.pcap.enable) {
     capture_path_ =
@@ -82,7 +86,9 @@ bool Runtime::Start(const std::string& program, std::string* error) {
     port = std::move(wrapped);
   }
   MacAddr mac = port->mac();
-  stack_ = std::make_unique<Stack>(std::move(port), cfg_.ToStackConfig(), Stack::Now());
+  StackConfig stack_cfg = cfg_.ToStackConfig();
+  stack_cfg.tcp.zero_copy_attach = attach;
+  stack_ = std::make_unique<Stack>(std::move(port), stack_cfg, Stack::Now());
   sockets_ = std::make_unique<SocketApi>(*stack_);
   std::fprintf(stderr, "ustack: port %u mac %s addr %s mtu %u%s%s\n", cfg_.dpdk.port_id,
                mac.ToString().c_str(), cfg_.port0.addr.ToString().c_str(), cfg_.port0.mtu,
