@@ -181,4 +181,22 @@ void SendBuffer::Clear() {
   size_ = 0;
 }
 
+void SendBuffer::ExtentQueue::push_back(Extent e) {
+  if (head_ > 0 && head_ * 2 >= v_.size()) {  // reuse the consumed front before growing
+    v_.erase(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  v_.push_back(std::move(e));
+}
+
+void SendBuffer::ExtentQueue::pop_front() {
+  v_[head_].pkt = Packet();
+  if (++head_ == v_.size()) clear();
+}
+
+void SendBuffer::ExtentQueue::clear() {
+  v_.clear();
+  head_ = 0;
+}
+
 }  // namespace ustack

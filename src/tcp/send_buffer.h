@@ -17,9 +17,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "buf/packet.h"
 
@@ -66,6 +66,27 @@ class SendBuffer {
     uint32_t len;
   };
 
+  // A FIFO of extents over a vector with a moving head: unlike std::deque it allocates
+  // nothing until the first zero-copy append (every idle connection has a send buffer).
+  class ExtentQueue {
+   public:
+    using Iter = std::vector<Extent>::const_iterator;
+    bool empty() const { return head_ == v_.size(); }
+    size_t size() const { return v_.size() - head_; }
+    Extent& front() { return v_[head_]; }
+    const Extent& front() const { return v_[head_]; }
+    Extent& back() { return v_.back(); }
+    Iter begin() const { return v_.begin() + static_cast<std::ptrdiff_t>(head_); }
+    Iter end() const { return v_.end(); }
+    void push_back(Extent e);
+    void pop_front();  // drops the extent's mbuf reference at once
+    void clear();
+
+   private:
+    std::vector<Extent> v_;
+    size_t head_ = 0;
+  };
+
   void Grow(uint32_t need);
   void RingCopy(uint32_t ring_off, uint8_t* dst, uint32_t n) const;
   void RingDiscard(uint32_t n);
@@ -83,7 +104,7 @@ class SendBuffer {
   uint32_t head_ = 0;       // ring index of the first ring byte
   uint32_t ring_len_ = 0;   // ring bytes held
   // Zero-copy extents, and the stream bookkeeping that places ring bytes between them.
-  std::deque<Extent> zc_;
+  ExtentQueue zc_;
   uint64_t head_pos_ = 0;  // stream position of byte 0
   uint64_t zc_total_ = 0;  // zero-copy bytes ever appended (since Clear)
 };
