@@ -3,6 +3,7 @@
 // the transport that sent the quoted datagram (RFC 1122 3.2.2.1, RFC 1191). Other messages
 // are counted and dropped.
 #include <algorithm>
+#include <cerrno>
 #include <utility>
 
 #include "base/byte_order.h"
@@ -12,6 +13,39 @@
 #include "wire/ipv4.h"
 
 namespace ustack {
+
+IcmpErrno IcmpErrorErrno(uint8_t type, uint8_t code) {
+  if (type == kIcmpTimeExceeded) return {EHOSTUNREACH, false};
+  if (type == kIcmpParameterProblem) return {EPROTO, true};
+  if (type != kIcmpDestUnreachable) return {};
+  switch (code) {
+    case kIcmpCodeNetUnreachable:
+    case 11:  // network unreachable for TOS
+      return {ENETUNREACH, false};
+    case kIcmpCodeProtocolUnreachable:
+      return {ENOPROTOOPT, true};
+    case kIcmpCodePortUnreachable:
+      return {ECONNREFUSED, true};
+    case kIcmpCodeFragNeeded:
+      return {EMSGSIZE, false};
+    case 5:  // source route failed
+      return {EOPNOTSUPP, false};
+    case 6:  // destination network unknown
+    case 9:  // network administratively prohibited
+      return {ENETUNREACH, true};
+    case 7:  // destination host unknown
+      return {EHOSTDOWN, true};
+    case 8:  // source host isolated
+      return {ENONET, true};
+    case 10:  // host administratively prohibited
+    case 13:  // communication administratively prohibited
+    case 14:  // host precedence violation
+    case 15:  // precedence cutoff in effect
+      return {EHOSTUNREACH, true};
+    default:  // host unreachable (also for TOS), unknown codes
+      return {EHOSTUNREACH, false};
+  }
+}
 
 void NetInterface::Impl::IcmpInput(Packet pkt, const Ipv4Info& info, Instant now) {
   ++counters.icmp_in;

@@ -3,6 +3,7 @@
 // counted, and a fragmented echo answered with a fragmented reply.
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <map>
 
 #include "net/net_test_util.h"
@@ -105,6 +106,24 @@ Bytes Unreachable(uint8_t code, const Bytes& quote, uint16_t mtu = 0) {
 
 // RFC 1122 3.2.2.1: an error reaches the transport that sent the quoted datagram, with the
 // next-hop MTU of a "fragmentation needed" (RFC 1191 4).
+// One table for every transport (Linux's mapping): TCP takes the errno, a connected UDP
+// socket only the hard ones.
+TEST(IcmpErrorErrno, LinuxMapping) {
+  auto is = [](uint8_t type, uint8_t code, int error, bool hard) {
+    const IcmpErrno m = IcmpErrorErrno(type, code);
+    return m.error == error && m.hard == hard;
+  };
+  EXPECT_TRUE(is(kIcmpDestUnreachable, kIcmpCodePortUnreachable, ECONNREFUSED, true));
+  EXPECT_TRUE(is(kIcmpDestUnreachable, kIcmpCodeProtocolUnreachable, ENOPROTOOPT, true));
+  EXPECT_TRUE(is(kIcmpDestUnreachable, kIcmpCodeNetUnreachable, ENETUNREACH, false));
+  EXPECT_TRUE(is(kIcmpDestUnreachable, kIcmpCodeHostUnreachable, EHOSTUNREACH, false));
+  EXPECT_TRUE(is(kIcmpDestUnreachable, 13, EHOSTUNREACH, true));  // administratively filtered
+  EXPECT_TRUE(is(kIcmpDestUnreachable, 7, EHOSTDOWN, true));
+  EXPECT_TRUE(is(kIcmpTimeExceeded, kIcmpCodeTtlExceeded, EHOSTUNREACH, false));
+  EXPECT_TRUE(is(kIcmpParameterProblem, 0, EPROTO, true));
+  EXPECT_TRUE(is(4 /* source quench, RFC 6633 */, 0, 0, false));
+}
+
 TEST_F(IcmpTest, ErrorsAreHandedToTheQuotedTransport) {
   RecordingHandler tcp;
   net_->RegisterTransport(kIpProtoTcp, &tcp);

@@ -44,6 +44,15 @@ struct IcmpErrorInfo {
   std::span<const uint8_t> transport;  // at least its first 8 bytes (ports, sequence)
 };
 
+// What an ICMP error means to a socket, as Linux maps it: the errno, and whether it is hard
+// (reported at once to a connected datagram socket; ends a TCP connection attempt only in
+// SYN-SENT) or soft. error is 0 for messages no transport reports (source quench, RFC 6633).
+struct IcmpErrno {
+  int error = 0;
+  bool hard = false;
+};
+IcmpErrno IcmpErrorErrno(uint8_t type, uint8_t code);
+
 class IpOutput {
  public:
   // An empty packet with headroom for every lower header; invalid when buffers run out.

@@ -11,35 +11,6 @@
 #include "wire/icmp.h"
 
 namespace ustack {
-namespace {
-
-// The errno an ICMP error stands for (as Linux maps them); 0 for messages TCP ignores.
-int IcmpErrno(uint8_t type, uint8_t code) {
-  if (type == kIcmpTimeExceeded) return EHOSTUNREACH;
-  if (type == kIcmpParameterProblem) return EPROTO;
-  if (type != kIcmpDestUnreachable) return 0;  // RFC 6633: source quench is ignored
-  switch (code) {
-    case kIcmpCodeNetUnreachable:
-    case 6:   // destination network unknown
-    case 9:   // network administratively prohibited
-    case 11:  // network unreachable for TOS
-      return ENETUNREACH;
-    case kIcmpCodeProtocolUnreachable:
-      return ENOPROTOOPT;
-    case kIcmpCodePortUnreachable:
-      return ECONNREFUSED;
-    case 5:  // source route failed
-      return EOPNOTSUPP;
-    case 7:  // destination host unknown
-      return EHOSTDOWN;
-    case 8:  // source host isolated
-      return ENONET;
-    default:
-      return EHOSTUNREACH;
-  }
-}
-
-}  // namespace
 
 void TcpEngine::OnIcmpError(const IcmpErrorInfo& err, Instant now) {
   // RFC 792: the quote holds at least the ports and the sequence number.
@@ -68,7 +39,7 @@ void Connection::OnIcmpError(const IcmpErrorInfo& err, Seq32 seq, Instant now) {
     OnPathMtu(err, now);
     return;
   }
-  const int error = IcmpErrno(err.type, err.code);
+  const int error = IcmpErrorErrno(err.type, err.code).error;
   if (error == 0) return;
   // RFC 1122 4.2.3.9 (as Linux applies it): an error ends a connection attempt in SYN-SENT;
   // later it is only remembered, and reported if the connection then times out.

@@ -54,33 +54,6 @@ class UdpSocketImpl final : public UdpSocket {
   int error_ = 0;     // pending error (errno), reported once
 };
 
-// The errno of an ICMP error that Linux reports to a connected UDP socket without IP_RECVERR
-// (its "fatal" errors); 0 for soft errors, which are ignored.
-int HardIcmpErrno(uint8_t type, uint8_t code) {
-  if (type == kIcmpParameterProblem) return EPROTO;
-  if (type != kIcmpDestUnreachable) return 0;  // time exceeded, source quench, redirect
-  switch (code) {
-    case kIcmpCodeProtocolUnreachable:
-      return ENOPROTOOPT;
-    case kIcmpCodePortUnreachable:
-      return ECONNREFUSED;
-    case 6:  // destination network unknown
-    case 9:  // network administratively prohibited
-      return ENETUNREACH;
-    case 7:  // destination host unknown
-      return EHOSTDOWN;
-    case 8:  // source host isolated
-      return ENONET;
-    case 10:  // host administratively prohibited
-    case 13:  // communication administratively prohibited
-    case 14:  // host precedence violation
-    case 15:  // precedence cutoff in effect
-      return EHOSTUNREACH;
-    default:  // net/host unreachable (also for TOS), fragmentation needed, source route
-      return 0;
-  }
-}
-
 }  // namespace
 
 struct UdpLayer::Impl {
@@ -221,7 +194,9 @@ void UdpLayer::Close(UdpSocket* s) {
 // socket's pending error (ECONNREFUSED for port unreachable); the rest is counted.
 void UdpLayer::OnIcmpError(const IcmpErrorInfo& err, Instant) {
   UdpCounters& c = impl_->counters;
-  const int error = HardIcmpErrno(err.type, err.code);
+  // Linux without IP_RECVERR: only hard errors reach the socket.
+  const IcmpErrno meaning = IcmpErrorErrno(err.type, err.code);
+  const int error = meaning.hard ? meaning.error : 0;
   UdpSocketImpl* s = nullptr;
   if (error != 0 && err.transport.size() >= 4) {  // the quote holds both ports
     s = impl_->Lookup(err.src, LoadBe16(err.transport.data()));
