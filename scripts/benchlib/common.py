@@ -7,6 +7,8 @@ import subprocess
 import threading
 import time
 
+from . import profile
+
 
 def echo_bin(bench):
     return os.path.join(os.environ.get("USTACK_BIN", bench.BIN), "ustack-echo")
@@ -50,6 +52,7 @@ class Proc:
         self.proc = subprocess.Popen(["taskset", "-c", cpu] + argv, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True,
                                      preexec_fn=raise_nofile(nofile) if nofile else None)
+        self.perf = profile.start(self.proc.pid, argv)
         self.lines, self.err = [], []
         self.cv = threading.Condition()
         self.threads = [threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines)),
@@ -114,6 +117,7 @@ class Proc:
 
     def stop(self):
         """SIGINT, then waits; returns stderr lines."""
+        profile.stop(self.perf)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:

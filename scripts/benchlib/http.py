@@ -15,6 +15,8 @@ import os
 import subprocess
 import time
 
+from . import profile
+
 NAME = "http"
 BODY = 600
 CONNS = 64
@@ -53,6 +55,7 @@ class Httpd:
         self.proc = subprocess.Popen(pre + ["taskset", "-c", cpu] + argv,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.err = []
+        self.perf = profile.start(self.proc.pid, argv)
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             line = self.proc.stderr.readline()
@@ -65,6 +68,7 @@ class Httpd:
         raise RuntimeError("ustack-httpd did not start: " + " | ".join(self.err[-8:]))
 
     def stop(self):
+        profile.stop(self.perf)
         if self.proc.poll() is None:
             self.proc.send_signal(2)  # SIGINT: prints counters, exits 0
             try:
