@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <memory>
 #include <vector>
 
 #include "base/byte_order.h"
 #include "base/checksum.h"
 #include "base/intrusive_list.h"
 #include "base/random.h"
+#include "base/ring_fifo.h"
 #include "base/seq32.h"
 #include "base/time.h"
 #include "base/timer_wheel.h"
@@ -203,6 +205,42 @@ TEST(TimerWheel, CancelAndRearm) {
   EXPECT_EQ(w.Advance(t0 + Duration::Millis(29)), 0u);
   EXPECT_EQ(w.Advance(t0 + Duration::Millis(30)), 1u);
   EXPECT_EQ(count, 1);
+}
+
+TEST(RingFifo, KeepsOrderAcrossWrapAndGrowth) {
+  RingFifo<int> q;
+  EXPECT_TRUE(q.empty());
+  int next_in = 0, next_out = 0;
+  // Interleave pushes and pops so the head wraps around before and after each doubling.
+  for (int round = 0; round < 50; ++round) {
+    for (int i = 0; i < round % 7 + 3; ++i) q.push_back(next_in++);
+    for (int i = 0; i < round % 5 + 1 && !q.empty(); ++i) {
+      ASSERT_EQ(q.front(), next_out);
+      ASSERT_EQ(q.pop_front(), next_out++);
+    }
+    ASSERT_EQ(q.size(), static_cast<size_t>(next_in - next_out));
+    if (!q.empty()) {
+      EXPECT_EQ(q.back(), next_in - 1);
+      EXPECT_EQ(q[q.size() - 1], next_in - 1);
+    }
+  }
+  while (!q.empty()) ASSERT_EQ(q.pop_front(), next_out++);
+  EXPECT_EQ(next_out, next_in);
+}
+
+TEST(RingFifo, PopAndClearReleaseHeldValues) {
+  auto owned = std::make_shared<int>(7);
+  RingFifo<std::shared_ptr<int>> q;
+  q.push_back(owned);
+  q.push_back(owned);
+  EXPECT_EQ(owned.use_count(), 3);
+  q.pop_front();  // the returned copy is dropped here, and the slot holds nothing
+  EXPECT_EQ(owned.use_count(), 2);
+  q.clear();
+  EXPECT_EQ(owned.use_count(), 1);
+  EXPECT_TRUE(q.empty());
+  q.push_back(owned);
+  EXPECT_EQ(*q.front(), 7);
 }
 
 }  // namespace

@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <deque>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "base/byte_order.h"
 #include "base/checksum.h"
+#include "base/ring_fifo.h"
 #include "wire/icmp.h"
 #include "wire/udp.h"
 
@@ -48,7 +48,7 @@ class UdpSocketImpl final : public UdpSocket {
   UdpLayer::Impl& layer_;
   UdpEndpoint local_;
   EventSink* sink_;
-  std::deque<Datagram> queue_;
+  RingFifo<Datagram> queue_;  // allocates nothing while empty
   size_t queued_bytes_ = 0;
   UdpEndpoint peer_;  // port 0: not connected
   int error_ = 0;     // pending error (errno), reported once
@@ -136,8 +136,7 @@ Result<size_t> UdpSocketImpl::SendTo(std::span<const uint8_t> data, UdpEndpoint 
 Result<size_t> UdpSocketImpl::RecvFrom(std::span<uint8_t> out, UdpEndpoint* from) {
   if (error_ != 0) return Error{TakeError()};
   if (queue_.empty()) return Error{EAGAIN};
-  Datagram d = std::move(queue_.front());
-  queue_.pop_front();
+  Datagram d = queue_.pop_front();
   queued_bytes_ -= d.payload.length();
   if (from) *from = d.from;
   return d.payload.CopyOut(0, out);  // excess is discarded, as for a datagram socket
