@@ -107,6 +107,8 @@ class Proc:
             self.proc.kill()
             self.proc.wait()
             raise RuntimeError("client timed out; stderr: " + " | ".join(self.err[-8:]))
+        finally:
+            profile.stop(self.perf)
         for t in self.threads:
             t.join(timeout=5)
         for line in reversed(self.lines):

@@ -1,6 +1,7 @@
-"""Optional CPU profiles of the ustack servers during a bench run (`scripts/bench --profile
-DIR`): `perf record -e cpu-clock` is attached to every ustack server while it serves, one
-data file per server run, labelled with the scenario run that started it; at the end
+"""Optional CPU profiles of the ustack processes during a bench run (`scripts/bench --profile
+DIR`): `perf record -e cpu-clock` is attached to every ustack server and every client started
+through benchlib.common.Proc (the bulk sender, the scale and idle clients) while it runs, one
+data file per process run, labelled with the scenario run that started it; at the end
 `perf report` gives each label's largest costs (self time by symbol) in DIR/profiles.md.
 Sampling perturbs the figures, so a profiling run is for the profiles, not for the table."""
 import os
@@ -23,13 +24,14 @@ def set_label(text):
 
 def start(pid, argv):
     """Starts sampling pid if profiling is on and argv is a ustack server; returns a handle."""
-    server = "server" in argv or os.path.basename(argv[0]) == "ustack-httpd"
-    if not STATE["dir"] or "--stack=ustack" not in argv or not server:
+    if not STATE["dir"] or "--stack=ustack" not in argv:
         return None
+    server = "server" in argv or os.path.basename(argv[0]) == "ustack-httpd"
     STATE["n"] += 1
     base = os.path.join(STATE["dir"], f"{STATE['n']:03d}")
     with open(base + ".label", "w") as f:
-        f.write(STATE["label"] + "\n")
+        f.write(f"{STATE['label']}: {'server' if server else 'client'} "
+                f"{os.path.basename(argv[0])}\n")
     proc = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2999", "-p",
                              str(pid), "-o", base + ".data"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
