@@ -1,6 +1,7 @@
 // tcp_stateful_fuzz invariants, see tcp_fuzz_checks.h.
 #include "tcp_fuzz_checks.h"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdlib>
 #include <vector>
@@ -301,7 +302,12 @@ void Checker::CheckSendSide(const Connection& c, const StepStart& start) const {
   FUZZ_CHECK(Offset(c.snd_nxt(), seen_.stream0()) <= limit, "SND.NXT beyond the written data");
   const TcpState st = c.state();
   if ((st == TcpState::kEstablished || st == TcpState::kCloseWait) && !app_.shut_wr) {
-    const int64_t queued = int64_t{cfg_.send_buffer} - static_cast<int64_t>(c.writable_bytes());
+    // The send buffer autosizes (tcp/autosize.h): its capacity now, within the configured range.
+    FUZZ_CHECK(c.send_buffer() >= cfg_.send_buffer &&
+                   c.send_buffer() <= std::max(cfg_.send_buffer, cfg_.send_buffer_max),
+               "send buffer capacity %u outside [%u, %u]", c.send_buffer(), cfg_.send_buffer,
+               cfg_.send_buffer_max);
+    const int64_t queued = int64_t{c.send_buffer()} - static_cast<int64_t>(c.writable_bytes());
     FUZZ_CHECK(queued == static_cast<int64_t>(app_.written) - acked,
                "send buffer holds %lld bytes; written %llu, acknowledged %lld",
                static_cast<long long>(queued), static_cast<unsigned long long>(app_.written),
@@ -327,9 +333,14 @@ void Checker::CheckReceiveSide(const Connection& c, const StepStart& start) cons
              static_cast<unsigned long long>(app_.read), static_cast<long long>(got));
   FUZZ_CHECK(Offset(nxt, c.rcv_adv()) <= 1, "RCV.NXT %u beyond the advertised edge %u", nxt.raw(),
              c.rcv_adv().raw());
-  const uint64_t bound = uint64_t{cfg_.receive_buffer} + (uint64_t{1} << seen_.rcv_shift);
+  // The receive buffer autosizes (tcp/autosize.h) within the configured range.
+  FUZZ_CHECK(c.rcv_buf() >= cfg_.receive_buffer &&
+                 c.rcv_buf() <= std::max(cfg_.receive_buffer, cfg_.receive_buffer_max),
+             "receive buffer %u outside [%u, %u]", c.rcv_buf(), cfg_.receive_buffer,
+             cfg_.receive_buffer_max);
+  const uint64_t bound = uint64_t{c.rcv_buf()} + (uint64_t{1} << seen_.rcv_shift);
   FUZZ_CHECK(c.readable_bytes() < bound, "%zu readable bytes over a %u byte buffer",
-             c.readable_bytes(), cfg_.receive_buffer);
+             c.readable_bytes(), c.rcv_buf());
 }
 
 void Checker::CheckScoreboard(const Connection& c) const {

@@ -78,6 +78,8 @@ const std::map<std::string, Setter>& Setters() {
        }},
       {"tcp.send_buffer", Num(&TcpConfig::send_buffer, 1u << 30)},
       {"tcp.receive_buffer", Num(&TcpConfig::receive_buffer, 1u << 30)},
+      {"tcp.send_buffer_max", Num(&TcpConfig::send_buffer_max, 1u << 30)},
+      {"tcp.receive_buffer_max", Num(&TcpConfig::receive_buffer_max, 1u << 30)},
       {"tcp.rto_initial_ms", Millis(&TcpConfig::rto_initial)},
       {"tcp.rto_min_ms", Millis(&TcpConfig::rto_min)},
       {"tcp.rto_max_ms", Millis(&TcpConfig::rto_max)},

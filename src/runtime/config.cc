@@ -199,6 +199,13 @@ const std::array kKeys = {
     KeyDef{"tcp", "receive_buffer",
            [](UstackConfig& c,
               std::string_view v) { return SetNum(v, 4096, kMaxBuffer, &c.tcp.receive_buffer); }},
+    KeyDef{"tcp", "send_buffer_max",
+           [](UstackConfig& c,
+              std::string_view v) { return SetNum(v, 4096, kMaxBuffer, &c.tcp.send_buffer_max); }},
+    KeyDef{
+        "tcp", "receive_buffer_max",
+        [](UstackConfig& c,
+           std::string_view v) { return SetNum(v, 4096, kMaxBuffer, &c.tcp.receive_buffer_max); }},
     KeyDef{"tcp", "time_wait_ms",
            [](UstackConfig& c,
               std::string_view v) { return SetNum(v, 0, 240000, &c.tcp.time_wait_ms); }},
@@ -307,6 +314,25 @@ std::pair<int, std::string> ValidateImpair(const ImpairSection& i, const KeyLine
               std::to_string(i.delay_us) + " (the delay varies within delay_us +- jitter_us)"};
 }
 
+// [tcp]: an autosizing limit that is set may not be below its buffer's initial size (an unset
+// one follows the initial size up, see TcpConfig).
+std::pair<int, std::string> ValidateTcp(const TcpSection& t, const KeyLines& lines) {
+  auto at = [&](const char* k) {
+    auto it = lines.find(k);
+    return it == lines.end() ? 0 : it->second;
+  };
+  auto check = [&](const char* name, uint32_t initial,
+                   uint32_t max) -> std::pair<int, std::string> {
+    const std::string key = std::string("tcp.") + name + "_max";
+    if (at(key.c_str()) == 0 || max >= initial) return {0, {}};
+    return {std::max(at(key.c_str()), at((std::string("tcp.") + name).c_str())),
+            std::string("[tcp] ") + name + "_max " + std::to_string(max) + " is below " + name +
+                " " + std::to_string(initial)};
+  };
+  if (auto r = check("send_buffer", t.send_buffer, t.send_buffer_max); r.first) return r;
+  return check("receive_buffer", t.receive_buffer, t.receive_buffer_max);
+}
+
 // Checks the values together once every line has been read.
 std::string Validate(const UstackConfig& c) {
   const PortSection& p = c.port0;
@@ -337,6 +363,8 @@ StackConfig UstackConfig::ToStackConfig() const {
   s.net.gateway = port0.gateway;
   s.tcp.send_buffer = tcp.send_buffer;
   s.tcp.receive_buffer = tcp.receive_buffer;
+  s.tcp.send_buffer_max = tcp.send_buffer_max;
+  s.tcp.receive_buffer_max = tcp.receive_buffer_max;
   s.tcp.time_wait = Duration::Millis(tcp.time_wait_ms);
   s.tcp.delayed_ack = Duration::Millis(tcp.delayed_ack_ms);
   return s;
@@ -414,6 +442,8 @@ ConfigResult ParseConfig(std::string_view text, const std::string& name) {
   if (!rt_err.empty()) return fail(rt_line, rt_err);
   auto [imp_line, imp_err] = ValidateImpair(cfg.impair, seen);
   if (!imp_err.empty()) return fail(imp_line, imp_err);
+  auto [tcp_line, tcp_err] = ValidateTcp(cfg.tcp, seen);
+  if (!tcp_err.empty()) return fail(tcp_line, tcp_err);
   std::string err = Validate(cfg);
   if (!err.empty()) return ConfigResult{std::nullopt, name + ": " + err};
   return ConfigResult{std::move(cfg), {}};

@@ -7,7 +7,9 @@
 //           arguments, split on whitespace), port_id, promiscuous (0/1)
 //   [port0] addr (required), netmask, broadcast, gateway, mtu
 //   [pcap]  enable (0/1), snaplen, savepath
-//   [tcp]   send_buffer, receive_buffer, time_wait_ms, delayed_ack_ms, nodelay (0/1)
+//   [tcp]   send_buffer, receive_buffer (initial sizes), send_buffer_max, receive_buffer_max
+//           (autosizing limits, not below the initial sizes), time_wait_ms, delayed_ack_ms,
+//           nodelay (0/1)
 //   [runtime] poll_mode (busy|adaptive), idle_after_us, idle_sleep_us, idle_max_sleep_us
 //   [impair] enable (0/1), direction (both|rx|tx), seed, delay_us, jitter_us, loss,
 //           duplicate, reorder, reorder_delay_us, corrupt, rate_kbps, queue_limit
@@ -53,6 +55,8 @@ struct PcapSection {
 struct TcpSection {
   uint32_t send_buffer = 256 * 1024;
   uint32_t receive_buffer = 256 * 1024;
+  uint32_t send_buffer_max = 4 << 20;     // autosizing limits, like Linux's tcp_wmem[2]
+  uint32_t receive_buffer_max = 6 << 20;  // and tcp_rmem[2]
   uint32_t time_wait_ms = 60000;
   uint32_t delayed_ack_ms = 40;
   bool nodelay = false;  // applications set TCP_NODELAY on their sockets when true

@@ -250,5 +250,29 @@ TEST(ConfigTest, RuntimeSectionErrorsNameTheLine) {
             "conf/bad.ini:4: [runtime] idle_max_sleep_us 10 is below idle_sleep_us 50");
 }
 
+TEST(ConfigTest, TcpBufferLimits) {
+  // Defaults: Linux's tcp_wmem[2] / tcp_rmem[2]; they reach the stack.
+  UstackConfig d = MustParse(kMinimal);
+  EXPECT_EQ(d.tcp.send_buffer_max, 4u << 20);
+  EXPECT_EQ(d.tcp.receive_buffer_max, 6u << 20);
+  UstackConfig c = MustParse(std::string(kMinimal) +
+                             "[tcp]\nsend_buffer_max=1048576\nreceive_buffer_max=8388608\n");
+  StackConfig s = c.ToStackConfig();
+  EXPECT_EQ(s.tcp.send_buffer_max, 1048576u);
+  EXPECT_EQ(s.tcp.receive_buffer_max, 8388608u);
+  // An unset maximum follows a large initial size (no error).
+  EXPECT_EQ(
+      MustParse(std::string(kMinimal) + "[tcp]\nreceive_buffer=16777216\n").tcp.receive_buffer,
+      16777216u);
+  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[tcp]\nreceive_buffer_max=100\n"),
+            "conf/bad.ini:4: [tcp] receive_buffer_max: value 100 is out of range [4096, "
+            "1073741824]");
+  // A maximum below its initial size names the later of the two keys.
+  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[tcp]\nsend_buffer=65536\n\nsend_buffer_max=8192\n"),
+            "conf/bad.ini:6: [tcp] send_buffer_max 8192 is below send_buffer 65536");
+  EXPECT_EQ(ErrorOf(std::string(kMinimal) + "[tcp]\nreceive_buffer_max=8192\n"),
+            "conf/bad.ini:4: [tcp] receive_buffer_max 8192 is below receive_buffer 262144");
+}
+
 }  // namespace
 }  // namespace ustack

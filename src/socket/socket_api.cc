@@ -89,7 +89,7 @@ int SocketApi::Listen(int fd, int backlog) {
   } else if (impl_->tcp_ports.Conflicts(t, t->bound_addr, t->bound_port)) {
     return -EADDRINUSE;  // another holder listens now, or the holders do not allow sharing
   }
-  auto r = stack_.tcp().Listen(t->bound_addr, t->bound_port, backlog, t);
+  auto r = stack_.tcp().Listen(t->bound_addr, t->bound_port, backlog, t, SettingsOf(*t));
   if (!r) return -r.error();
   t->listener = r.value();
   t->bound_port = t->listener->local_port();
@@ -179,7 +179,7 @@ int SocketApi::Connect(int fd, const sockaddr* addr, socklen_t len) {
   }
   if (int rc = FromSockaddr(addr, len, &ip, &port); rc < 0) return rc;
   if (port == 0 || ip.IsAny()) return -EINVAL;
-  auto r = stack_.tcp().Connect(t->bound_addr, t->bound_port, ip, port, t, now_);
+  auto r = stack_.tcp().Connect(t->bound_addr, t->bound_port, ip, port, t, now_, SettingsOf(*t));
   if (!r) return -r.error();
   t->conn = r.value();
   t->conn->set_nodelay(t->nodelay);

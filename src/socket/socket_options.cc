@@ -37,14 +37,34 @@ int WriteTimeval(Duration d, void* val, socklen_t* len) {
 }
 
 // SO_RCVBUF / SO_SNDBUF as Linux stores them: twice the request (room for bookkeeping),
-// within [min, 2 * kMaxSockBuf]. ustack records the value; its buffers keep the stack's sizes.
+// within [min, 2 * kMaxSockBuf]. A TCP socket's buffer then holds the request's bytes (half
+// the stored value) and no longer autosizes (Linux's buffer lock); see tcp/autosize.h.
 inline constexpr int kMaxSockBuf = 4 << 20;
 int SockBufValue(int v, int min) { return std::max(std::clamp(v, 0, kMaxSockBuf) * 2, min); }
 
-// What getsockopt reports before SO_RCVBUF / SO_SNDBUF are set: the real buffer sizes.
-int DefaultSockBuf(const SocketObj* s) {
-  if (s->kind() == ObjKind::kTcp) return static_cast<int>(TcpConfig{}.receive_buffer);
-  return static_cast<int>(PairSock::kCapacity);
+// What getsockopt reports before SO_RCVBUF / SO_SNDBUF are set: the real buffer sizes (for a
+// TCP connection, the autosized size once it grew past the default).
+int DefaultSockBuf(const SocketObj* s, bool receive) {
+  if (s->kind() != ObjKind::kTcp) return static_cast<int>(PairSock::kCapacity);
+  const auto* t = static_cast<const TcpSock*>(s);
+  uint32_t v = TcpConfig{}.receive_buffer;
+  if (t->state == TcpSockState::kConnected && t->conn) {
+    v = std::max(v, receive ? t->conn->receive_buffer() : t->conn->send_buffer());
+  }
+  return static_cast<int>(std::min<uint32_t>(v, INT32_MAX));
+}
+
+// Pushes SO_RCVBUF / SO_SNDBUF / TCP_MAXSEG into TCP: a connection takes the buffer sizes at
+// once, a listener keeps them for the connections it accepts from now on.
+void PushSettings(SocketObj* s, bool rcv, bool snd) {
+  if (s->kind() != ObjKind::kTcp) return;
+  auto* t = static_cast<TcpSock*>(s);
+  const TcpSockSettings set = SettingsOf(*t);
+  if (t->state == TcpSockState::kConnected && t->conn) {
+    t->conn->SetBufferSizes(rcv ? set.rcvbuf : 0, snd ? set.sndbuf : 0);
+  } else if (t->state == TcpSockState::kListening && t->listener) {
+    t->listener->SetSettings(set);
+  }
 }
 
 int SetSocketLevel(SocketObj* s, int name, int v) {
@@ -57,9 +77,11 @@ int SetSocketLevel(SocketObj* s, int name, int v) {
       return 0;
     case SO_RCVBUF:
       s->rcvbuf = SockBufValue(v, 2304);  // Linux's SOCK_MIN_RCVBUF
+      PushSettings(s, true, false);
       return 0;
     case SO_SNDBUF:
       s->sndbuf = SockBufValue(v, 4608);  // Linux's SOCK_MIN_SNDBUF
+      PushSettings(s, false, true);
       return 0;
     case SO_KEEPALIVE:
       return s->kind() == ObjKind::kTcp ? 1 : 0;  // TCP: tcp_options.cc; others: no effect
@@ -95,9 +117,9 @@ int GetSocketLevel(SocketObj* s, int name, void* val, socklen_t* len) {
     case SO_REUSEPORT:
       return WriteIntOpt(s->reuse_port, val, len);
     case SO_RCVBUF:
-      return WriteIntOpt(s->rcvbuf ? s->rcvbuf : DefaultSockBuf(s), val, len);
+      return WriteIntOpt(s->rcvbuf ? s->rcvbuf : DefaultSockBuf(s, true), val, len);
     case SO_SNDBUF:
-      return WriteIntOpt(s->sndbuf ? s->sndbuf : DefaultSockBuf(s), val, len);
+      return WriteIntOpt(s->sndbuf ? s->sndbuf : DefaultSockBuf(s, false), val, len);
     case SO_ACCEPTCONN:
       return WriteIntOpt(t && t->state == TcpSockState::kListening, val, len);
     case SO_KEEPALIVE:
@@ -107,8 +129,9 @@ int GetSocketLevel(SocketObj* s, int name, void* val, socklen_t* len) {
   }
 }
 
-// TCP_MAXSEG: Linux accepts 0 (no limit) or 88..32767. The value is recorded and reported
-// before the connection exists; ustack's MSS option follows the interface MTU.
+// TCP_MAXSEG: Linux accepts 0 (no limit) or 88..32767. Set before connect() or listen(), it
+// caps the MSS option of the SYN (or SYN-ACK) and the segments sent (tcp/autosize.h
+// ClampMss); later it is only recorded, as the MSS is settled by the handshake.
 inline constexpr int kTcpDefaultMss = 536;  // RFC 9293 3.7.1
 
 int GetTcpMaxSeg(TcpSock* t, void* val, socklen_t* len, Instant now) {
@@ -154,6 +177,7 @@ int SocketApi::SetSockOpt(int fd, int level, int name, const void* val, socklen_
   if (name == TCP_MAXSEG) {
     if (v != 0 && (v < 88 || v > 32767)) return -EINVAL;
     t->user_mss = v;
+    if (t->state == TcpSockState::kListening) PushSettings(t, false, false);
     return 0;
   }
   return -ENOPROTOOPT;

@@ -142,6 +142,9 @@ void ApplyTcpOptions(TcpSock* t, Instant now) {
 void InheritTcpOptions(const TcpSock& from, TcpSock* to) {
   to->reuse_addr = from.reuse_addr;  // as Linux: an accepted socket copies the listener's
   to->reuse_port = from.reuse_port;
+  to->rcvbuf = from.rcvbuf;  // the connection itself got them from the listener (SettingsOf)
+  to->sndbuf = from.sndbuf;
+  to->user_mss = from.user_mss;
   to->linger_on = from.linger_on;
   to->linger_secs = from.linger_secs;
   to->cork = from.cork;
@@ -152,6 +155,14 @@ void InheritTcpOptions(const TcpSock& from, TcpSock* to) {
   to->keep_idle_s = from.keep_idle_s;
   to->keep_intvl_s = from.keep_intvl_s;
   to->keep_cnt = from.keep_cnt;
+}
+
+TcpSockSettings SettingsOf(const TcpSock& t) {
+  TcpSockSettings s;
+  s.rcvbuf = static_cast<uint32_t>(t.rcvbuf / 2);
+  s.sndbuf = static_cast<uint32_t>(t.sndbuf / 2);
+  s.user_mss = static_cast<uint16_t>(t.user_mss);
+  return s;
 }
 
 }  // namespace ustack

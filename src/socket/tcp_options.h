@@ -17,5 +17,8 @@ int GetTcpOption(TcpSock* t, int level, int name, void* val, socklen_t* len, Ins
 void ApplyTcpOptions(TcpSock* t, Instant now);
 // Copies the stored values from a listener to an accepted socket.
 void InheritTcpOptions(const TcpSock& from, TcpSock* to);
+// What connect() / listen() hand to TCP: SO_RCVBUF / SO_SNDBUF (the requested sizes, half
+// the doubled values getsockopt reports) and TCP_MAXSEG.
+TcpSockSettings SettingsOf(const TcpSock& t);
 
 }  // namespace ustack

@@ -87,6 +87,7 @@ void PrintTcp(FILE* out, const TcpCounters& c, bool all) {
              {"challenge_acks_limited", c.challenge_acks_limited},
              {"paws_drops", c.paws_drops},
              {"spurious_undos", c.spurious_undos},
+             {"dsack_undos", c.dsack_undos},
              {"keepalive_probes", c.keepalive_probes},
              {"keepalive_timeouts", c.keepalive_timeouts},
              {"user_timeouts", c.user_timeouts},

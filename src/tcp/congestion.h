@@ -31,6 +31,9 @@ class CongestionControl {
   virtual uint32_t ssthresh() const = 0;
   // Recovery finished (RFC 6937: cwnd = ssthresh) or a loss response is undone (RFC 3522).
   virtual void SetWindow(uint32_t cwnd, uint32_t ssthresh) = 0;
+  // The last loss response was spurious (RFC 3522, RFC 3708): back to cwnd and ssthresh, and
+  // to whatever else the controller changed for it (RFC 9438 4.9).
+  virtual void Undo(uint32_t cwnd, uint32_t ssthresh) { SetWindow(cwnd, ssthresh); }
   // Smoothed RTT, for controllers that need it (CUBIC's target).
   virtual void SetRtt(Duration srtt) { (void)srtt; }
   virtual const char* name() const = 0;

@@ -17,11 +17,15 @@ constexpr size_t kMaxOooSegments = 256;
 constexpr Duration kClockGranularity = Duration::Millis(1);
 }  // namespace
 
-Connection::Connection(TcpEngine& engine, const FourTuple& tuple, EventSink* sink, Instant now)
+Connection::Connection(TcpEngine& engine, const FourTuple& tuple, EventSink* sink,
+                       const TcpSockSettings& settings, Instant now)
     : engine_(engine),
       tuple_(tuple),
       sink_(sink),
-      snd_buf_(engine.config().send_buffer, engine.config().zero_copy_attach),
+      rcv_buf_(InitialReceiveBuffer(engine.config(), settings)),
+      rcv_buf_locked_(settings.rcvbuf != 0),
+      snd_buf_locked_(settings.sndbuf != 0),
+      snd_buf_(InitialSendBuffer(engine.config(), settings), engine.config().zero_copy_attach),
       ooo_(kMaxOooSegments),
       main_timer_(&Connection::MainTimerFired, this),
       delack_timer_(&Connection::DelackTimerFired, this),
@@ -29,14 +33,16 @@ Connection::Connection(TcpEngine& engine, const FourTuple& tuple, EventSink* sin
            kClockGranularity),
       cc_(MakeCongestionControl(engine.config().congestion, 536)),
       keepalive_timer_(&Connection::KeepaliveTimerFired, this) {
-  our_mss_ = engine.MssFor(tuple.remote);
+  our_mss_ = ClampMss(engine.MssFor(tuple.remote), settings);  // TCP_MAXSEG
   snd_mss_ = std::min<uint16_t>(536, our_mss_);
   rcv_mss_ = snd_mss_;
   // RFC 9293 3.4.1 / RFC 6528: clock-driven ISN plus a keyed hash of the 4-tuple.
   iss_ = engine.isn().Generate(tuple, now);
   snd_una_ = snd_nxt_ = snd_max_ = iss_;
-  // RFC 7323 2.3: our shift comes from the receive buffer (offered only when enabled).
-  rcv_wscale_ = engine.config().window_scaling ? WindowShiftFor(engine.config().receive_buffer) : 0;
+  // RFC 7323 2.3: our shift comes from the largest receive buffer this connection may grow
+  // to, since the shift is fixed at the SYN (offered only when enabled).
+  const uint32_t rcv_max = MaxReceiveBuffer(engine.config(), settings);
+  rcv_wscale_ = engine.config().window_scaling ? WindowShiftFor(rcv_max) : 0;
   // RFC 7323 7.1: a keyed, per-address-pair offset for the timestamp clock.
   ts_offset_ = engine.isn().TsOffset(tuple);
   last_recv_ = last_data_recv_ = last_data_sent_ = last_ack_recv_ = una_since_ = now;
@@ -111,6 +117,7 @@ void Connection::OnEstablished(Instant now) {
   if (syn_retransmitted_) rtt_.ResetAfterSynTimeout();
   if (listener_) listener_->MoveToAcceptQueue(this);
   last_recv_ = now;
+  rcv_auto_.Start(CopiedSeq(), now);  // receive autosizing measures from here
   if (keepalive_) ArmKeepalive(now);
   if (fin_queued_) {  // close or shutdown while the handshake ran (RFC 9293 3.10.4)
     SetState(TcpState::kFinWait1);
@@ -193,9 +200,9 @@ Result<size_t> Connection::SendRefs(std::span<const Packet> bufs, size_t offset,
 }
 
 Result<size_t> Connection::Recv(std::span<uint8_t> out, Instant now) {
-  (void)now;
   if (!rcv_q_.empty() && !read_shutdown_) {
     const size_t n = rcv_q_.Read(out);
+    RcvSpaceAdjust(now);  // receive-buffer autosizing (buffers.cc)
     MaybeWindowUpdate();
     return n;
   }

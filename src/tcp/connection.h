@@ -24,7 +24,9 @@
 #include "base/intrusive_list.h"
 #include "base/seq32.h"
 #include "buf/packet.h"
+#include "tcp/autosize.h"
 #include "tcp/congestion.h"
+#include "tcp/dsack_undo.h"
 #include "tcp/flow.h"
 #include "tcp/rack.h"
 #include "tcp/recv_queue.h"
@@ -78,7 +80,8 @@ enum class ListenQueue : uint8_t { kNone, kHalfOpen, kAccept };
 
 class Connection final : public TcpConnection {
  public:
-  Connection(TcpEngine& engine, const FourTuple& tuple, EventSink* sink, Instant now);
+  Connection(TcpEngine& engine, const FourTuple& tuple, EventSink* sink,
+             const TcpSockSettings& settings, Instant now);
   ~Connection() override;
 
   // TcpConnection (connection.cc).
@@ -110,6 +113,9 @@ class Connection final : public TcpConnection {
   void SetQuickAck(bool on, Instant now) override;
   bool quick_ack() const override { return quick_acks_ > 0; }
   void SetCongestion(TcpCongestionAlgo algo) override;
+  void SetBufferSizes(uint32_t rcvbuf, uint32_t sndbuf) override;
+  uint32_t receive_buffer() const override { return rcv_buf_; }
+  uint32_t send_buffer() const override { return snd_buf_.capacity(); }
   void GetInfo(struct tcp_info* out, Instant now) const override;
 
   // Engine-facing.
@@ -144,6 +150,9 @@ class Connection final : public TcpConnection {
   Seq32 rcv_nxt() const { return rcv_nxt_; }
   uint32_t snd_wnd() const { return snd_wnd_; }
   uint16_t snd_mss() const { return snd_mss_; }
+  uint16_t our_mss() const { return our_mss_; }
+  uint32_t rcv_buf() const { return rcv_buf_; }
+  const RcvAutosize& rcv_autosize() const { return rcv_auto_; }
   const RttEstimator& rtt() const { return rtt_; }
   const CongestionControl& cc() const { return *cc_; }
   TimerKind timer_kind() const { return timer_kind_; }
@@ -241,6 +250,8 @@ class Connection final : public TcpConnection {
   uint32_t SendNewDataInRecovery(Instant now);
   void SaveUndo(Instant now);
   void CheckSpurious(const Segment& seg);
+  void CheckDsackUndo(const Segment& seg, bool dsack);  // RFC 3708
+  void UndoReduction();
 
   // --- output.cc.
   bool SendSyn(Instant now);  // SYN or SYN-ACK, by state
@@ -252,6 +263,12 @@ class Connection final : public TcpConnection {
   uint32_t NextSegmentLength(bool force, bool* fin) const;
   uint16_t WindowToAdvertise(bool syn);
   uint32_t ReceiveSpace() const;
+  // Buffer autosizing (buffers.cc): grow the receive buffer to what the application reads per
+  // round trip, the send buffer with cwnd; a fixed (SO_RCVBUF / SO_SNDBUF) size stays.
+  void RcvSpaceAdjust(Instant now);
+  Seq32 CopiedSeq() const;
+  void RcvRttOnData(const Segment& seg, Instant now);
+  void SndBufExpand();
   void AckSent();
   // Makes sure a retransmission or persist timer runs whenever something is owed.
   void EnsureTimer(Instant now);
@@ -293,6 +310,10 @@ class Connection final : public TcpConnection {
   Seq32 rcv_nxt_;
   Seq32 rcv_adv_;  // right edge of the window last advertised
   uint32_t rcv_mss_ = 536;
+  uint32_t rcv_buf_ = 0;         // receive buffer: RCV.WND is at most this minus unread bytes
+  bool rcv_buf_locked_ = false;  // SO_RCVBUF: fixed size, no autosizing
+  bool snd_buf_locked_ = false;  // SO_SNDBUF
+  RcvAutosize rcv_auto_;
 
   SendBuffer snd_buf_;
   RecvQueue rcv_q_;
@@ -367,6 +388,7 @@ class Connection final : public TcpConnection {
   uint32_t undo_ssthresh_ = 0;
   uint32_t undo_tsval_ = 0;
   Seq32 undo_una_;
+  DsackUndo dsack_undo_;  // RFC 3708: the episode's retransmissions, for D-SACK undo
   uint32_t total_retrans_ = 0;
   // Tail loss probe (RFC 8985 7.4): TLP.end_seq and TLP.is_retrans of the probe in flight.
   bool tlp_in_flight_ = false;

@@ -44,8 +44,9 @@ void CubicCongestion::OnAck(uint32_t bytes_acked, uint32_t bytes_in_flight, Inst
   const double t = static_cast<double>((now - epoch_start_).nanos()) / 1e9;
   const double rtt = static_cast<double>(srtt_.nanos()) / 1e9;
   const double acked_seg = bytes_acked / seg;
-  // RFC 9438 4.3: W_est grows by alpha_cubic per window of acknowledged segments.
-  const double alpha = 3.0 * (1.0 - kBeta) / (1.0 + kBeta);
+  // RFC 9438 4.3: W_est grows by alpha_cubic per window of acknowledged segments; alpha_cubic
+  // is 1 (Reno's increase) once W_est has reached the window before the last reduction.
+  const double alpha = w_est_ >= cwnd_prior_ ? 1.0 : 3.0 * (1.0 - kBeta) / (1.0 + kBeta);
   w_est_ += alpha * acked_seg / cwnd_seg;
   double target;
   if (WCubic(t) < w_est_) {
@@ -67,6 +68,8 @@ void CubicCongestion::OnAck(uint32_t bytes_acked, uint32_t bytes_in_flight, Inst
 void CubicCongestion::Reduce(uint32_t bytes_in_flight) {
   (void)bytes_in_flight;
   const double cwnd_seg = cwnd_ / static_cast<double>(mss_);
+  prior_ = Prior{epoch_valid_, epoch_start_, w_max_, k_, cwnd_epoch_, w_est_, cwnd_prior_};
+  cwnd_prior_ = cwnd_seg;
   // RFC 9438 4.7 fast convergence: a flow whose W_max shrinks releases bandwidth.
   w_max_ = cwnd_seg < w_max_ ? cwnd_seg * (1.0 + kBeta) / 2.0 : cwnd_seg;
   // RFC 9438 4.6: ssthresh = cwnd * beta_cubic, at least 2 segments.
@@ -85,6 +88,22 @@ void CubicCongestion::OnRetransmitTimeout(uint32_t bytes_in_flight, Instant) {
   // RFC 9438 4.8: after an RTO, reduce as for a loss and restart from one segment.
   Reduce(bytes_in_flight);
   cwnd_ = mss_;
+}
+
+// RFC 9438 4.9: a spurious congestion event: cwnd and ssthresh as before it (the caller's
+// values), and W_max, K, the epoch and W_est as they were, so growth resumes where it was.
+void CubicCongestion::Undo(uint32_t cwnd, uint32_t ssthresh) {
+  cwnd_ = std::max(cwnd, mss_);
+  ssthresh_ = std::max(ssthresh, 2 * mss_);
+  epoch_valid_ = prior_.epoch_valid;
+  epoch_start_ = prior_.epoch_start;
+  w_max_ = prior_.w_max;
+  k_ = prior_.k;
+  cwnd_epoch_ = prior_.cwnd_epoch;
+  w_est_ = prior_.w_est;
+  cwnd_prior_ = prior_.cwnd_prior;
+  growth_acc_ = 0;
+  initial_ = false;
 }
 
 void CubicCongestion::SetWindow(uint32_t cwnd, uint32_t ssthresh) {

@@ -27,6 +27,7 @@ class CubicCongestion final : public CongestionControl {
   uint32_t cwnd() const override { return cwnd_; }
   uint32_t ssthresh() const override { return ssthresh_; }
   void SetWindow(uint32_t cwnd, uint32_t ssthresh) override;
+  void Undo(uint32_t cwnd, uint32_t ssthresh) override;
   void SetRtt(Duration srtt) override { srtt_ = srtt; }
   const char* name() const override { return "cubic"; }
 
@@ -49,7 +50,18 @@ class CubicCongestion final : public CongestionControl {
   double k_ = 0;           // seconds
   double cwnd_epoch_ = 0;  // segments at the epoch start
   double w_est_ = 0;       // Reno-friendly estimate, segments (RFC 9438 4.3)
+  double cwnd_prior_ = 0;  // segments, cwnd when ssthresh was last set (RFC 9438 4.3)
   double growth_acc_ = 0;  // fractional bytes of growth not yet applied
+  // RFC 9438 4.9: the state before the last reduction, restored if it proves spurious.
+  struct Prior {
+    bool epoch_valid = false;
+    Instant epoch_start;
+    double w_max = 0;
+    double k = 0;
+    double cwnd_epoch = 0;
+    double w_est = 0;
+    double cwnd_prior = 0;
+  } prior_;
 };
 
 }  // namespace ustack

@@ -132,19 +132,20 @@ void TcpEngine::ListenInput(Listener* l, const FourTuple& t, Segment& seg, Insta
     // RFC 4987 3.6: a full half-open queue answers with a cookie and keeps no state.
     if (cfg_.syn_cookies && l->HalfOpenFull() && !l->AcceptQueueFull() &&
         connection_count_ < cfg_.max_connections) {
-      SendCookie(t, seg, now);
+      SendCookie(t, seg, l->settings(), now);
       return;
     }
     ++counters_.drop_listen_overflow;
     return;
   }
-  Connection* c = Create(t, nullptr, now);
+  Connection* c = Create(t, nullptr, l->settings(), now);
   l->AddHalfOpen(c);
   ++counters_.passive_opens;
   c->PassiveOpen(seg, now);
 }
 
-void TcpEngine::SendCookie(const FourTuple& t, const Segment& syn, Instant now) {
+void TcpEngine::SendCookie(const FourTuple& t, const Segment& syn, const TcpSockSettings& s,
+                           Instant now) {
   TcpRepr r;
   r.src_port = t.local_port;
   r.dst_port = t.remote_port;
@@ -152,15 +153,15 @@ void TcpEngine::SendCookie(const FourTuple& t, const Segment& syn, Instant now) 
   r.seq = cookies_.Make(t, syn.seq, peer_mss, now);
   r.ack = (syn.seq + 1).raw();
   r.flags = kTcpSyn | kTcpAck;
-  r.window = static_cast<uint16_t>(std::min<uint32_t>(cfg_.receive_buffer, 65535));
-  r.options.mss = MssFor(t.remote);
+  r.window = static_cast<uint16_t>(std::min<uint32_t>(InitialReceiveBuffer(cfg_, s), 65535));
+  r.options.mss = ClampMss(MssFor(t.remote), s);
   // Window scaling and SACK need the TSval to be remembered; without timestamps they are off.
   if (cfg_.timestamps && syn.options.timestamps) {
     CookieOptions o;
     o.wscale_ok = cfg_.window_scaling && syn.options.window_scale.has_value();
     o.wscale = syn.options.window_scale.value_or(0);
     o.sack_ok = cfg_.sack && syn.options.sack_permitted;
-    if (o.wscale_ok) r.options.window_scale = WindowShiftFor(cfg_.receive_buffer);
+    if (o.wscale_ok) r.options.window_scale = WindowShiftFor(MaxReceiveBuffer(cfg_, s));
     r.options.sack_permitted = o.sack_ok;
     const uint32_t tsval = static_cast<uint32_t>(now.nanos() / 1'000'000) + isn_.TsOffset(t);
     r.options.timestamps =
@@ -191,7 +192,7 @@ bool TcpEngine::TryCookie(Listener* l, const FourTuple& t, Segment& ack, Instant
   const bool ts = cfg_.timestamps && ack.options.timestamps.has_value();
   const CookieOptions o =
       ts ? SynCookies::DecodeOptions(ack.options.timestamps->echo) : CookieOptions{};
-  Connection* c = Create(t, nullptr, now);
+  Connection* c = Create(t, nullptr, l->settings(), now);
   c->set_listener(l);
   c->CookieOpen(ack, *mss, ts, o, now);
   c->OnSegment(ack, now);  // data riding on the ACK
@@ -222,12 +223,14 @@ void TcpEngine::ResetNoConnection(const FourTuple& t, const Segment& seg, Instan
   EmitSegment(ip_, counters_, t, r, std::move(pkt), nullptr, 0, 0, now);
 }
 
-Result<TcpListener*> TcpEngine::Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink) {
+Result<TcpListener*> TcpEngine::Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink,
+                                       const TcpSockSettings& settings) {
   if (port == 0) return Error{EINVAL};
   if (!addr.IsAny() && !ip_.IsLocal(addr)) return Error{EADDRNOTAVAIL};
   const uint64_t key = ListenKey(addr, port);
   if (listeners_.count(key)) return Error{EADDRINUSE};
   auto l = std::make_unique<Listener>(addr, port, backlog, sink);
+  l->SetSettings(settings);
   TcpListener* raw = l.get();
   listeners_.emplace(key, std::move(l));
   return raw;
@@ -252,7 +255,8 @@ Result<uint16_t> TcpEngine::PickEphemeralPort(Ipv4Addr local, Ipv4Addr remote,
 }
 
 Result<TcpConnection*> TcpEngine::Connect(Ipv4Addr local, uint16_t local_port, Ipv4Addr remote,
-                                          uint16_t remote_port, EventSink* sink, Instant now) {
+                                          uint16_t remote_port, EventSink* sink, Instant now,
+                                          const TcpSockSettings& settings) {
   if (BadAddress(remote) || remote_port == 0) return Error{EINVAL};
   if (local.IsAny()) {
     local = ip_.SourceFor(remote);
@@ -271,15 +275,16 @@ Result<TcpConnection*> TcpEngine::Connect(Ipv4Addr local, uint16_t local_port, I
   } else if (Find(FourTuple{local, local_port, remote, remote_port})) {
     return Error{EADDRINUSE};
   }
-  Connection* c = Create(FourTuple{local, local_port, remote, remote_port}, sink, now);
+  Connection* c = Create(FourTuple{local, local_port, remote, remote_port}, sink, settings, now);
   c->set_user_holds(true);
   ++counters_.active_opens;
   c->ActiveOpen(now);
   return static_cast<TcpConnection*>(c);
 }
 
-Connection* TcpEngine::Create(const FourTuple& t, EventSink* sink, Instant now) {
-  auto* c = new Connection(*this, t, sink, now);
+Connection* TcpEngine::Create(const FourTuple& t, EventSink* sink, const TcpSockSettings& s,
+                              Instant now) {
+  auto* c = new Connection(*this, t, sink, s, now);
   all_.PushBack(&c->all_node());
   table_[t] = c;
   ++connection_count_;

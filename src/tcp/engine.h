@@ -33,9 +33,11 @@ class TcpEngine {
   // TcpLayer's API.
   Delivery OnIpv4(Packet& pkt, const Ipv4Info& ip, Instant now);
   void OnIcmpError(const IcmpErrorInfo& err, Instant now);  // icmp_errors.cc
-  Result<TcpListener*> Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink);
+  Result<TcpListener*> Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink,
+                              const TcpSockSettings& settings);
   Result<TcpConnection*> Connect(Ipv4Addr local, uint16_t local_port, Ipv4Addr remote,
-                                 uint16_t remote_port, EventSink* sink, Instant now);
+                                 uint16_t remote_port, EventSink* sink, Instant now,
+                                 const TcpSockSettings& settings);
   TcpConnection* Accept(TcpListener* l, EventSink* sink);
   void CloseListener(TcpListener* l, Instant now);
   void HoldPortAfterClose(Connection* c, bool reuse_addr, bool reuse_port);
@@ -67,12 +69,12 @@ class TcpEngine {
   bool ParseSegment(Packet& pkt, const Ipv4Info& ip, Segment* seg, FourTuple* t);
   void ListenInput(Listener* l, const FourTuple& t, Segment& seg, Instant now);
   // RFC 4987 3.6: a stateless SYN-ACK carrying a cookie, and the check of the returning ACK.
-  void SendCookie(const FourTuple& t, const Segment& syn, Instant now);
+  void SendCookie(const FourTuple& t, const Segment& syn, const TcpSockSettings& s, Instant now);
   bool TryCookie(Listener* l, const FourTuple& t, Segment& ack, Instant now);
   // RFC 9293 3.10.7.1: the reply to a segment for which no connection exists.
   void ResetNoConnection(const FourTuple& t, const Segment& seg, Instant now);
   Result<uint16_t> PickEphemeralPort(Ipv4Addr local, Ipv4Addr remote, uint16_t remote_port);
-  Connection* Create(const FourTuple& t, EventSink* sink, Instant now);
+  Connection* Create(const FourTuple& t, EventSink* sink, const TcpSockSettings& s, Instant now);
   static uint64_t ListenKey(Ipv4Addr a, uint16_t port) { return uint64_t{a.v} << 16 | port; }
   void DropPortHold(Connection* c);
 

@@ -90,7 +90,8 @@ void Connection::GetInfo(struct tcp_info* out, Instant now) const {
   out->tcpi_snd_cwnd = cc_->cwnd() / mss;
   out->tcpi_advmss = our_mss_;
   out->tcpi_reordering = SackScoreboard::kDupThresh;
-  out->tcpi_rcv_space = engine_.config().receive_buffer;
+  out->tcpi_rcv_space = rcv_buf_;  // the receive buffer as autosizing (or SO_RCVBUF) left it
+  out->tcpi_rcv_rtt = static_cast<uint32_t>(rcv_auto_.rtt().micros());
   out->tcpi_total_retrans = total_retrans_;
 }
 

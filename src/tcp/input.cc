@@ -305,6 +305,7 @@ void Connection::ProcessAck(const Segment& seg, Instant now) {
     high_rxt_ = SeqMax(high_rxt_, snd_una_);
     // RFC 5681 3.2 / RFC 6937: during recovery cwnd is PRR's, not the controller's.
     if (!in_recovery_) cc_->OnAck(data, in_flight, now);
+    SndBufExpand();  // the send buffer follows cwnd (buffers.cc)
     retries_ = 0;
     // RFC 6298 5.2/5.3: stop the timer when all is acknowledged, else restart it.
     if (timer_kind_ == TimerKind::kRetransmit || timer_kind_ == TimerKind::kLossProbe ||
@@ -321,6 +322,7 @@ void Connection::ProcessAck(const Segment& seg, Instant now) {
   UpdateSendWindow(seg);
   if (UseRack()) RackOnAck(seg, dsack, now);
   TlpOnAck(seg, acked > 0, dsack, now);
+  if (sack_ok_) CheckDsackUndo(seg, dsack);  // RFC 3708: D-SACK-based undo
   if (SynAcked()) OnAckRecovery(acked, sacked_new, dup, now);
 }
 
@@ -412,6 +414,8 @@ void Connection::ProcessText(Segment& seg, Instant now) {
     rcv_q_.Push(RecvChunk{std::move(*seg.pkt), seg.payload_off, len});
     rcv_nxt_ = rcv_nxt_ + len;
     rcv_mss_ = std::clamp<uint32_t>(len, rcv_mss_, our_mss_);
+    RcvRttOnData(seg, now);  // receive-buffer autosizing (buffers.cc)
+    RcvSpaceAdjust(now);
     if (!ooo_.empty()) {
       // RFC 5681 4.2: ACK at once when a segment fills (part of) a gap; held data past a
       // FIN on this segment is never the peer's (taken care of in ProcessFin).

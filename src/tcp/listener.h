@@ -27,6 +27,8 @@ class Listener final : public TcpListener {
   size_t accept_queue_length() const override { return accept_count_; }
   Ipv4Addr local_addr() const override { return addr_; }
   uint16_t local_port() const override { return port_; }
+  void SetSettings(const TcpSockSettings& s) override { settings_ = s; }
+  const TcpSockSettings& settings() const { return settings_; }
 
   // Room for one more half-open connection (and, eventually, for it in the accept queue).
   bool CanTakeSyn() const { return half_open_count_ < limit_ && accept_count_ < limit_; }
@@ -49,6 +51,7 @@ class Listener final : public TcpListener {
   uint16_t port_;
   size_t limit_;
   EventSink* sink_;
+  TcpSockSettings settings_;  // for the connections it spawns (SO_RCVBUF, TCP_MAXSEG, ...)
   ListHead half_open_;
   ListHead accepted_;
   size_t half_open_count_ = 0;

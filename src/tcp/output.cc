@@ -214,7 +214,7 @@ void Connection::AckSent() {
 }
 
 uint32_t Connection::ReceiveSpace() const {
-  const uint32_t buf = engine_.config().receive_buffer;
+  const uint32_t buf = rcv_buf_;  // autosized (buffers.cc) or fixed by SO_RCVBUF
   const uint32_t used = rcv_q_.size();
   // RFC 7323 2.3: the largest window the field can express with our shift.
   return std::min(buf > used ? buf - used : 0, kMaxUnscaledWindow << RcvShift());
@@ -231,7 +231,7 @@ uint16_t Connection::WindowToAdvertise(bool syn) {
   if (state_ == TcpState::kSynSent) return static_cast<uint16_t>(space);  // RCV.NXT unknown
   const uint32_t cur = rcv_adv_ > rcv_nxt_ ? static_cast<uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
   uint32_t wnd = cur;
-  const uint32_t step = std::min(engine_.config().receive_buffer / 2, uint32_t{our_mss_});
+  const uint32_t step = std::min(rcv_buf_ / 2, uint32_t{our_mss_});
   if (space > cur && space - cur >= step) wnd = space;
   const uint32_t field =
       std::min<uint32_t>((uint64_t{wnd} + (1u << shift) - 1) >> shift, kMaxUnscaledWindow);
@@ -249,7 +249,7 @@ void Connection::MaybeWindowUpdate() {
   const uint32_t space = ReceiveSpace();
   const uint32_t cur = rcv_adv_ > rcv_nxt_ ? static_cast<uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
   const uint32_t mss = our_mss_;
-  const uint32_t step = std::min(engine_.config().receive_buffer / 2, cur < mss ? mss : 2 * mss);
+  const uint32_t step = std::min(rcv_buf_ / 2, cur < mss ? mss : 2 * mss);
   if (space > cur && space - cur >= step) {
     ack_now_ = true;
     engine_.ScheduleFlush(this);

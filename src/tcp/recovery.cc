@@ -1,7 +1,8 @@
 // Connection loss recovery: duplicate ACK counting (RFC 5681 2), limited transmit
 // (RFC 3042), fast retransmit and NewReno recovery with partial ACKs (RFC 5681 3.2,
 // RFC 6582), SACK-based recovery (RFC 6675) and Proportional Rate Reduction (RFC 6937) for
-// how much to send while recovering; Eifel undo of spurious retransmissions (RFC 3522).
+// how much to send while recovering; Eifel undo of spurious retransmissions (RFC 3522) and
+// D-SACK-based undo (RFC 3708).
 // The RTO path (timers.cc) ends any recovery.
 #include <algorithm>
 
@@ -92,6 +93,10 @@ void Connection::EnterRecovery(uint32_t delivered, Instant now) {
   if (sack_ok_) ++st.sack_recoveries;
   // RFC 3522 2: remember the window and the retransmission's timestamp for a later undo.
   SaveUndo(now);
+  // RFC 3522 2: the acceptable ACK is the first to acknowledge the retransmitted segment;
+  // with RACK that need not be the one at SND.UNA (which may be an earlier retransmission).
+  if (const SentSeg* lost = UseRack() ? sent_log_.FirstLost() : nullptr) undo_una_ = lost->start;
+  dsack_undo_.Begin();  // RFC 3708 2: the episode's retransmissions are recorded from here
   in_recovery_ = true;
   if (timer_kind_ == TimerKind::kLossProbe) ArmTimer(TimerKind::kRetransmit, rtt_.rto(), now);
   recover_ = snd_max_;  // RFC 6582 3.2 step 2 / RFC 6675 5 step 2: RecoveryPoint = HighData
@@ -116,6 +121,7 @@ void Connection::ExitRecovery() {
   in_recovery_ = false;
   if (UseRack()) rack_.OnRecoveryExit();
   dup_acks_ = 0;
+  dsack_undo_.CloseAt(snd_max_);  // D-SACKs for the retransmissions may still come
   // RFC 6937 3 / RFC 6582 3.2 step 3: at the end of recovery cwnd = ssthresh.
   cc_->SetWindow(cc_->ssthresh(), cc_->ssthresh());
 }
@@ -151,6 +157,7 @@ uint32_t Connection::RetransmitHole(Instant now) {
   rtt_timing_ = false;  // RFC 6298 3 (Karn): a retransmitted segment is never timed
   ++engine_.stats().sack_retransmits;
   const uint32_t used = len + ((flags & kTcpFin) ? 1 : 0);
+  dsack_undo_.OnRetransmit(hole.left, hole.left + used);
   high_rxt_ = hole.left + used;
   return used;
 }
@@ -204,6 +211,7 @@ uint32_t Connection::SendNewDataInRecovery(Instant now) {
 
 // RFC 3522 2: before a retransmission that reduces the window, keep what to restore.
 void Connection::SaveUndo(Instant now) {
+  dsack_undo_.Cancel();  // a new reduction (fast recovery or RTO): the last one stays
   undo_valid_ = ts_ok_;
   undo_cwnd_ = cc_->cwnd();
   undo_ssthresh_ = cc_->ssthresh();
@@ -220,11 +228,32 @@ void Connection::CheckSpurious(const Segment& seg) {
   const uint32_t echo = seg.options.timestamps->echo;
   if (echo == 0 || static_cast<int32_t>(echo - undo_tsval_) >= 0) return;
   ++engine_.stats().spurious_undos;
+  UndoReduction();
+}
+
+// RFC 3708 2 with RFC 2883 4: a D-SACK reports data the peer received twice. Once every
+// retransmission of the last episode has been reported so, the originals all arrived and
+// the window reduction was unnecessary: undo it as Eifel does.
+void Connection::CheckDsackUndo(const Segment& seg, bool dsack) {
+  if (dsack && seg.options.sack_count > 0 &&
+      dsack_undo_.OnDsack(Seq32(seg.options.sack[0].left), Seq32(seg.options.sack[0].right))) {
+    ++engine_.stats().dsack_undos;
+    undo_valid_ = false;
+    UndoReduction();
+  }
+  dsack_undo_.OnAck(snd_una_);
+}
+
+// RFC 3522 2 step 5 / RFC 3708: back to the open state with the window of before the
+// reduction (never below the current one); RFC 9438 4.9: CUBIC restores its state too.
+void Connection::UndoReduction() {
+  dsack_undo_.Cancel();
   if (in_recovery_) {
     in_recovery_ = false;
     dup_acks_ = 0;
+    if (UseRack()) rack_.OnRecoveryExit();
   }
-  cc_->SetWindow(std::max(undo_cwnd_, cc_->cwnd()), std::max(undo_ssthresh_, cc_->ssthresh()));
+  cc_->Undo(std::max(undo_cwnd_, cc_->cwnd()), std::max(undo_ssthresh_, cc_->ssthresh()));
 }
 
 }  // namespace ustack

@@ -32,7 +32,10 @@ class SendBuffer {
 
   uint32_t size() const { return size_; }
   uint32_t capacity() const { return capacity_; }
-  uint32_t free_space() const { return capacity_ - size_; }
+  uint32_t free_space() const { return capacity_ > size_ ? capacity_ - size_ : 0; }
+  // New capacity (autosizing, SO_SNDBUF). Memory still grows only as bytes are appended;
+  // a capacity below size() keeps the queued bytes and takes no more until they drain.
+  void set_capacity(uint32_t capacity) { capacity_ = capacity; }
   bool empty() const { return size_ == 0; }
   size_t extents() const { return zc_.size(); }
 

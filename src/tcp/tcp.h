@@ -34,8 +34,14 @@ struct TcpConfig {
   // indirect mbufs instead of copying their bytes. Needs a port that transmits mbuf chains
   // (DPDK's RTE_ETH_TX_OFFLOAD_MULTI_SEGS); off, those bytes are copied into each segment.
   bool zero_copy_attach = false;
+  // Buffers start at these sizes and grow with the connection's needs up to the maxima
+  // (receive: dynamic right-sizing; send: with cwnd), like Linux's tcp_rmem / tcp_wmem. A
+  // maximum below the initial size means the initial size (autosizing off). SO_RCVBUF /
+  // SO_SNDBUF fix a socket's size instead (TcpSockSettings).
   uint32_t send_buffer = 256 * 1024;            // bytes an application may queue for sending
   uint32_t receive_buffer = 256 * 1024;         // advertised receive window limit
+  uint32_t send_buffer_max = 4 << 20;           // Linux's tcp_wmem[2]
+  uint32_t receive_buffer_max = 6 << 20;        // Linux's tcp_rmem[2]
   Duration rto_initial = Duration::Seconds(1);  // RFC 6298 2.1
   Duration rto_min = Duration::Millis(200);     // Linux's minimum (RFC 6298 2.4 allows it)
   Duration rto_max = Duration::Seconds(60);     // RFC 6298 2.5
@@ -60,6 +66,15 @@ struct TcpConfig {
   bool tail_loss_probe = true;
   // RFC 8985 6: RACK time-based loss detection with SACK (false: RFC 6675's DupThresh).
   bool rack = true;
+};
+
+// Per-socket settings that must be known before the SYN goes out: SO_RCVBUF / SO_SNDBUF fix
+// a buffer's size (and turn its autosizing off, Linux's buffer lock), TCP_MAXSEG clamps the
+// MSS. Zero means "not set". A listener passes its settings to the connections it accepts.
+struct TcpSockSettings {
+  uint32_t rcvbuf = 0;    // receive buffer in bytes (also chooses the window scale)
+  uint32_t sndbuf = 0;    // send buffer in bytes
+  uint16_t user_mss = 0;  // upper bound for the MSS we advertise and send with
 };
 
 enum class TcpState : uint8_t {
@@ -104,6 +119,7 @@ struct TcpCounters {
   uint64_t challenge_acks_limited = 0;  // suppressed by the rate limit
   uint64_t paws_drops = 0;              // RFC 7323 5 rejected old duplicates
   uint64_t spurious_undos = 0;          // Eifel (RFC 3522) undo of a spurious retransmission
+  uint64_t dsack_undos = 0;  // RFC 3708: reductions undone, every retransmission D-SACKed
   uint64_t keepalive_probes = 0;
   uint64_t keepalive_timeouts = 0;
   uint64_t user_timeouts = 0;
@@ -121,6 +137,8 @@ struct TcpCounters {
   uint64_t tlp_recoveries = 0;         // probes that repaired a loss (window reduced)
   uint64_t rack_lost = 0;              // RFC 8985 6: segments RACK judged lost
   uint64_t rack_reorder_timeouts = 0;  // RFC 8985 6.3: losses found by the reordering timer
+  uint64_t rcv_buf_grown = 0;          // receive buffers enlarged by autosizing
+  uint64_t snd_buf_grown = 0;          // send buffers enlarged by autosizing
 };
 
 class TcpConnection;
@@ -138,11 +156,14 @@ class TcpLayer : public TransportHandler {
   void OnIcmpError(const IcmpErrorInfo& err, Instant now) override;
 
   // Passive open. addr may be Any. EADDRINUSE when taken.
-  Result<TcpListener*> Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink);
-  // Active open; sends the SYN. local_port 0 picks an ephemeral port (EADDRNOTAVAIL when
-  // none is free). The connection reports kEventOut when established, kEventErr on failure.
+  // `settings` go to every connection the listener accepts.
+  Result<TcpListener*> Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink,
+                              const TcpSockSettings& settings = {});
+  // Active open with `settings`; sends the SYN. local_port 0 picks an ephemeral port (EADDRNOTAVAIL
+  // when none is free). The connection reports kEventOut when established, kEventErr on failure.
   Result<TcpConnection*> Connect(Ipv4Addr local, uint16_t local_port, Ipv4Addr remote,
-                                 uint16_t remote_port, EventSink* sink, Instant now);
+                                 uint16_t remote_port, EventSink* sink, Instant now,
+                                 const TcpSockSettings& settings = {});
   // Pops an established connection from the accept queue, or nullptr.
   TcpConnection* Accept(TcpListener* l, EventSink* sink);
   // Closes a listener; queued, unaccepted connections are reset.
@@ -172,6 +193,9 @@ class TcpListener {
   virtual size_t accept_queue_length() const = 0;
   virtual Ipv4Addr local_addr() const = 0;
   virtual uint16_t local_port() const = 0;
+  // SO_RCVBUF / SO_SNDBUF / TCP_MAXSEG set on the listening socket: for connections that
+  // arrive from now on.
+  virtual void SetSettings(const TcpSockSettings& s) { (void)s; }
 };
 
 // A connection as the socket layer sees it. After Close() or Abort() the pointer must not be
@@ -245,6 +269,12 @@ class TcpConnection {
   virtual bool quick_ack() const { return false; }
   // Congestion controller of this connection (TCP_CONGESTION).
   virtual void SetCongestion(TcpCongestionAlgo algo) { (void)algo; }
+  // SO_RCVBUF / SO_SNDBUF after the connection exists: a non-zero size fixes that buffer
+  // (autosizing off); the window scale chosen on the SYN stays.
+  virtual void SetBufferSizes(uint32_t rcvbuf, uint32_t sndbuf) { (void)rcvbuf, (void)sndbuf; }
+  // Current buffer sizes (autosized or fixed), as SO_RCVBUF / SO_SNDBUF report them halved.
+  virtual uint32_t receive_buffer() const { return 0; }
+  virtual uint32_t send_buffer() const { return 0; }
   // TCP_INFO: Linux's struct tcp_info, times relative to `now`.
   virtual void GetInfo(struct tcp_info* out, Instant now) const { (void)out, (void)now; }
 };

@@ -174,6 +174,7 @@ TEST_F(DataTest, RetriesExhaustedAbortsWithTimeout) {
 
 TEST_F(DataTest, ZeroWindowIsProbedAndTransferResumes) {
   cfg_b.receive_buffer = 4096;
+  cfg_b.receive_buffer_max = 4096;  // a fixed 4 KiB buffer (no autosizing, no scaling)
   Start(36);
   Establish();
   const auto data = Pattern(20000, 6);

@@ -23,13 +23,15 @@ void TcpLayer::OnIcmpError(const IcmpErrorInfo& err, Instant now) {
   impl_->engine.OnIcmpError(err, now);
 }
 
-Result<TcpListener*> TcpLayer::Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink) {
-  return impl_->engine.Listen(addr, port, backlog, sink);
+Result<TcpListener*> TcpLayer::Listen(Ipv4Addr addr, uint16_t port, int backlog, EventSink* sink,
+                                      const TcpSockSettings& settings) {
+  return impl_->engine.Listen(addr, port, backlog, sink, settings);
 }
 
 Result<TcpConnection*> TcpLayer::Connect(Ipv4Addr local, uint16_t local_port, Ipv4Addr remote,
-                                         uint16_t remote_port, EventSink* sink, Instant now) {
-  return impl_->engine.Connect(local, local_port, remote, remote_port, sink, now);
+                                         uint16_t remote_port, EventSink* sink, Instant now,
+                                         const TcpSockSettings& settings) {
+  return impl_->engine.Connect(local, local_port, remote, remote_port, sink, now, settings);
 }
 
 TcpConnection* TcpLayer::Accept(TcpListener* l, EventSink* sink) {

@@ -23,26 +23,27 @@ TEST_F(OptionsTest, SynsOfferAndSynAckAnswersAllOptions) {
   Establish();
   const SegInfo& syn = sim->log[0].seg;
   ASSERT_TRUE(syn.has(kTcpSyn));
-  EXPECT_EQ(syn.hdr.options.window_scale, std::optional<uint8_t>(3));
+  // The shift fits the largest receive buffer autosizing may reach (6 MiB, as Linux's).
+  EXPECT_EQ(syn.hdr.options.window_scale, std::optional<uint8_t>(7));
   EXPECT_TRUE(syn.hdr.options.sack_permitted);
   ASSERT_TRUE(syn.hdr.options.timestamps.has_value());
   EXPECT_EQ(syn.hdr.options.timestamps->echo, 0u);  // RFC 7323 3.2: no echo without ACK
   const SegInfo& synack = sim->log[1].seg;
   ASSERT_TRUE(synack.has(kTcpSyn) && synack.has(kTcpAck));
-  EXPECT_EQ(synack.hdr.options.window_scale, std::optional<uint8_t>(3));
+  EXPECT_EQ(synack.hdr.options.window_scale, std::optional<uint8_t>(7));
   ASSERT_TRUE(synack.hdr.options.timestamps.has_value());
   EXPECT_EQ(synack.hdr.options.timestamps->echo, syn.hdr.options.timestamps->value);
   for (TcpConnection* c : {client, server}) {
     EXPECT_TRUE(AsConn(c)->ws_ok());
     EXPECT_TRUE(AsConn(c)->ts_ok());
     EXPECT_TRUE(AsConn(c)->sack_ok());
-    EXPECT_EQ(AsConn(c)->snd_wscale(), 3);
+    EXPECT_EQ(AsConn(c)->snd_wscale(), 7);
   }
   // RFC 7323 2.2: the SYN windows are unscaled; the third segment's is scaled.
   EXPECT_EQ(syn.hdr.window, 65535);
   const SegInfo& ack = sim->log[2].seg;
-  EXPECT_EQ(ack.hdr.window, (256 * 1024 + 7) / 8);
-  EXPECT_EQ(AsConn(server)->snd_wnd(), uint32_t{ack.hdr.window} << 3);
+  EXPECT_EQ(ack.hdr.window, (256 * 1024 + 127) / 128);
+  EXPECT_EQ(AsConn(server)->snd_wnd(), uint32_t{ack.hdr.window} << 7);
   // RFC 7323 3.2: every later segment carries TSopt.
   EXPECT_TRUE(ack.hdr.options.timestamps.has_value());
 }
@@ -78,6 +79,7 @@ TEST_F(OptionsTest, PeerWithoutOptionsGetsNone) {
 
 TEST_F(OptionsTest, ScaledWindowLetsMoreThan64KiBFly) {
   cfg_b.receive_buffer = 1 << 20;
+  cfg_b.receive_buffer_max = 1 << 20;  // no autosizing: the shift fits 1 MiB
   Start(203);
   Establish();
   EXPECT_EQ(AsConn(server)->rcv_wscale(), 5);
@@ -175,8 +177,8 @@ TEST_F(OptionsTest, TcpInfoReportsLinuxFields) {
   EXPECT_EQ(info.tcpi_state, TCP_ESTABLISHED);
   EXPECT_EQ(info.tcpi_ca_state, TCP_CA_Open);
   EXPECT_EQ(info.tcpi_options, TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE);
-  EXPECT_EQ(info.tcpi_snd_wscale, 3);
-  EXPECT_EQ(info.tcpi_rcv_wscale, 3);
+  EXPECT_EQ(info.tcpi_snd_wscale, 7);
+  EXPECT_EQ(info.tcpi_rcv_wscale, 7);
   EXPECT_EQ(info.tcpi_snd_mss, 1448u);
   EXPECT_EQ(info.tcpi_advmss, 1460u);
   EXPECT_EQ(info.tcpi_unacked, 0u);

@@ -270,6 +270,51 @@ TEST_F(RecoveryTest, EifelUndoesSpuriousFastRetransmit) {
   EXPECT_EQ(got, data);
 }
 
+TEST_F(RecoveryTest, DsackUndoesSpuriousFastRetransmitWithoutTimestamps) {
+  cfg_a.timestamps = false;  // Eifel cannot tell: only the peer's D-SACK shows it
+  Start(306);
+  Establish();
+  client->set_nodelay(true);
+  // Reordering, not loss: the first segment is delayed past later ones; the original
+  // arrives before the retransmission, which the peer reports back as a D-SACK (RFC 2883).
+  const uint32_t base = AsConn(client)->snd_nxt().raw();
+  std::deque<Captured> held;
+  bool released = false;
+  sim->filter = [&](char f, Captured& c, const SegInfo& s) {
+    if (f != 'a' || s.hdr.seq != base || s.payload.empty()) return true;
+    if (held.empty()) {
+      held.push_back(std::move(c));
+      return false;
+    }
+    if (!released) {
+      released = true;
+      sim->Deliver(held.front());  // the original first, then the copy
+    }
+    return true;
+  };
+  const auto data = Pattern(8 * 1448, 8);
+  ASSERT_EQ(*client->Send(std::span<const uint8_t>(data).first(1448), sim->now), 1448u);
+  sim->Pump();
+  sim->Advance(Duration::Millis(5));
+  const uint32_t cwnd_before = AsConn(client)->cc().cwnd();
+  const uint32_t ssthresh_before = AsConn(client)->cc().ssthresh();
+  ASSERT_EQ(*client->Send(std::span<const uint8_t>(data).subspan(1448), sim->now),
+            data.size() - 1448);
+  sim->Pump();
+  sim->Advance(Duration::Millis(5));
+  EXPECT_EQ(sim->a.tcp.counters().fast_retransmits, 1u);
+  EXPECT_EQ(sim->a.tcp.counters().spurious_undos, 0u);
+  EXPECT_GE(sim->a.tcp.counters().dsacks_in, 1u);
+  EXPECT_EQ(sim->a.tcp.counters().dsack_undos, 1u);  // RFC 3708
+  EXPECT_GE(AsConn(client)->cc().cwnd(), cwnd_before);
+  EXPECT_EQ(AsConn(client)->cc().ssthresh(), ssthresh_before);
+  EXPECT_FALSE(AsConn(client)->in_recovery());
+  held.clear();
+  std::vector<uint8_t> got;
+  Drain(server, got, sim->now);
+  EXPECT_EQ(got, data);
+}
+
 TEST_F(RecoveryTest, PerStackAndPerConnectionController) {
   cfg_a.congestion = TcpCongestionAlgo::kNewReno;
   Start(305);

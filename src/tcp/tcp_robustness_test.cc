@@ -243,7 +243,7 @@ TEST_F(RobustTest, SynCookiesWhenHalfOpenQueueIsFull) {
   EXPECT_TRUE(AsConn(s)->ts_ok());
   EXPECT_TRUE(AsConn(s)->ws_ok());
   EXPECT_TRUE(AsConn(s)->sack_ok());
-  EXPECT_EQ(AsConn(s)->snd_wscale(), 3);
+  EXPECT_EQ(AsConn(s)->snd_wscale(), 7);
   const auto data = Pattern(100000, 4);
   ASSERT_TRUE((*c)->Send(data, sim->now).ok());
   std::vector<uint8_t> got;

@@ -94,6 +94,7 @@ void Connection::TlpOnAck(const Segment& seg, bool advanced, bool dsack, Instant
   if (seg.ack > tlp_end_) {
     tlp_in_flight_ = false;
     ++engine_.stats().tlp_recoveries;
+    dsack_undo_.Cancel();  // a later D-SACK undo must not undo this reduction too
     cc_->OnLoss(static_cast<uint32_t>(snd_max_ - snd_una_), now);
     cc_->SetWindow(cc_->ssthresh(), cc_->ssthresh());
     return;
