@@ -5,6 +5,7 @@
 
 #include <array>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "base/checksum.h"
@@ -14,6 +15,7 @@
 #include "buf/test_eal.h"
 #include "sim_harness.h"
 #include "tcp/send_buffer.h"
+#include "ustack/co_ustack.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 
@@ -253,6 +255,247 @@ void BM_EchoRoundTrip(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kAvgIterations);
 }
 BENCHMARK(BM_EchoRoundTrip);
+
+// BM_EchoRoundTrip with the server written as ustack-echo's: a coroutine per connection on a
+// co::Scheduler over the UstackBackend (Read, then Write of what was read), polled once per
+// step after the stacks. The client is EchoPair's. The difference to BM_EchoRoundTrip is
+// what the coroutine layer costs per request beyond a plain epoll loop.
+co::Task<void> CoroEchoConnection(int fd) {
+  std::vector<uint8_t> buf(2048);
+  for (;;) {
+    const ssize_t n = co_await co::Read(fd, buf);
+    if (n <= 0) co_return;
+    ssize_t w = 0;
+    for (size_t done = 0; done < static_cast<size_t>(n) && w >= 0;) {
+      w = co_await co::Write(
+          fd, std::span<const uint8_t>(buf.data() + done, static_cast<size_t>(n) - done));
+      if (w > 0) done += static_cast<size_t>(w);
+    }
+    if (w < 0) co_return;
+  }
+}
+
+co::Task<void> CoroEchoServer(co::Scheduler& sched, int lfd) {
+  co::Context* ctx = co_await co::CurrentContext{};
+  for (;;) {
+    const int fd = co_await co::Accept(lfd);
+    if (fd < 0) co_return;
+    int one = 1;
+    sched.backend().SetIntOption(fd, IPPROTO_TCP, TCP_NODELAY, one);
+    sched.Spawn(CoroEchoConnection(fd), ctx);
+  }
+}
+
+class CoroEchoPair {
+ public:
+  explicit CoroEchoPair(rte_mempool* pool)
+      : s_(pool, 1, Impairment{}), backend_(s_.b()), sched_(backend_), msg_(RandomBytes(64, 5)) {
+    SocketApi& a = s_.a();
+    const sockaddr_in addr = sim::Sockaddr(sim::kAddrB, 7);
+    const int lfd = co::ListenOn(sched_, SOCK_STREAM, addr);
+    sched_.Spawn(CoroEchoServer(sched_, lfd));
+    client_ = a.Socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int one = 1;
+    a.SetSockOpt(client_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    a.Connect(client_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    epoll_a_ = a.EpollCreate();
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    a.EpollCtl(epoll_a_, EPOLL_CTL_ADD, client_, &ev);
+    now_ = s_.now();
+    for (int i = 0; i < 100; ++i) Step();  // handshake and accept
+  }
+
+  // One request and its reply; returns the poll steps it took.
+  __attribute__((noinline)) int RoundTrip() {
+    SocketApi& a = s_.a();
+    a.Write(client_, msg_.data(), msg_.size());
+    size_t got = 0;
+    int steps = 0;
+    while (got < msg_.size() && steps < 1000) {
+      ++steps;
+      Step();
+      if (a.EpollWait(epoll_a_, events_.data(), static_cast<int>(events_.size())) > 0) {
+        const ssize_t n = a.Read(client_, buf_.data(), buf_.size());
+        if (n > 0) got += static_cast<size_t>(n);
+      }
+    }
+    return got == msg_.size() ? steps : 0;
+  }
+
+ private:
+  void Step() {
+    now_ += Duration::Micros(1);
+    s_.a().set_now(now_);
+    s_.b().set_now(now_);
+    s_.stack_a().Poll(now_);
+    s_.stack_b().Poll(now_);
+    sched_.Poll(Duration());
+  }
+
+  sim::TwoStacks s_;
+  co::UstackBackend backend_;
+  co::Scheduler sched_;
+  std::vector<uint8_t> msg_;
+  int client_ = -1;
+  int epoll_a_ = -1;
+  Instant now_;
+  std::array<uint8_t, 2048> buf_{};
+  std::array<epoll_event, 8> events_{};
+};
+
+void BM_CoroEchoRoundTrip(benchmark::State& state) {
+  InitTestEal();
+  static PacketPool pool("bench_pool_co", 8191);  // benchmark fixture state
+  CoroEchoPair pair(pool.get());
+  int64_t steps = 0;
+  for (auto _ : state) {
+    const int n = pair.RoundTrip();
+    if (n == 0) {
+      state.SkipWithError("no echo");
+      return;
+    }
+    steps += n;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["steps"] =
+      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_CoroEchoRoundTrip);
+
+// One short HTTP-like connection (scenario 4, `Connection: close`) through both stacks, as
+// ustack-load and ustack-httpd make it: the client connects (non-blocking, epoll for
+// EPOLLOUT), writes a 78-byte request and reads the 148-byte response until end of file, then
+// closes; the server accepts from epoll on its listening socket, reads the request, writes
+// the response and closes first, so its end goes through TIME-WAIT (which accumulates, as on
+// a busy server). Steps as in EchoPair (1 us each), and two more after the client's close so
+// that its FIN and the last ACK are in the count: `--toggle-collect='*HttpClosePair::One*'`
+// gives the instructions per connection (divide by the calls to SocketApi::Connect).
+class HttpClosePair {
+ public:
+  explicit HttpClosePair(rte_mempool* pool) : s_(pool, 1, Impairment{}) {
+    SocketApi& b = s_.b();
+    lfd_ = b.Socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int one = 1;
+    b.SetSockOpt(lfd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    addr_ = sim::Sockaddr(sim::kAddrB, 80);
+    b.Bind(lfd_, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_);
+    b.Listen(lfd_, 128);
+    epoll_a_ = s_.a().EpollCreate();
+    epoll_b_ = b.EpollCreate();
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = lfd_;
+    b.EpollCtl(epoll_b_, EPOLL_CTL_ADD, lfd_, &ev);
+    now_ = s_.now();
+  }
+
+  // One connection from connect to both closes; returns the poll steps it took (0: failed).
+  __attribute__((noinline)) int OneConnection() {
+    SocketApi& a = s_.a();
+    const int c = a.Socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    a.Connect(c, reinterpret_cast<sockaddr*>(&addr_), sizeof addr_);
+    epoll_event ev{};
+    ev.events = EPOLLOUT;
+    ev.data.fd = c;
+    a.EpollCtl(epoll_a_, EPOLL_CTL_ADD, c, &ev);
+    bool sent = false;
+    bool closed = false;
+    int after_close = 0;
+    int steps = 0;
+    while (after_close < 2 && steps < 1000) {
+      ++steps;
+      Step();
+      ServerEvents();
+      if (closed) {
+        ++after_close;
+        continue;
+      }
+      const int n = a.EpollWait(epoll_a_, events_.data(), static_cast<int>(events_.size()));
+      if (n <= 0) continue;
+      if (!sent && (events_[0].events & EPOLLOUT)) {
+        a.Write(c, kRequest.data(), kRequest.size());
+        sent = true;
+        ev.events = EPOLLIN;
+        a.EpollCtl(epoll_a_, EPOLL_CTL_MOD, c, &ev);
+      } else if (events_[0].events & EPOLLIN) {
+        const ssize_t r = a.Read(c, buf_.data(), buf_.size());
+        if (r == 0) {
+          a.Close(c);
+          closed = true;
+        }
+      }
+    }
+    return closed ? steps : 0;
+  }
+
+ private:
+  static constexpr std::string_view kRequest =
+      "GET /index.html HTTP/1.1\r\nHost: 198.18.0.2\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n";
+  static constexpr std::string_view kResponse =
+      "HTTP/1.1 200 OK\r\nContent-Length: 64\r\nContent-Type: text/plain\r\nConnection: "
+      "close\r\n\r\n0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+  void Step() {
+    now_ += Duration::Micros(1);
+    s_.a().set_now(now_);
+    s_.b().set_now(now_);
+    s_.stack_a().Poll(now_);
+    s_.stack_b().Poll(now_);
+  }
+
+  // The server: accept, read the request, answer and close.
+  void ServerEvents() {
+    SocketApi& b = s_.b();
+    const int n =
+        b.EpollWait(epoll_b_, server_events_.data(), static_cast<int>(server_events_.size()));
+    for (int i = 0; i < n; ++i) {
+      const int fd = server_events_[static_cast<size_t>(i)].data.fd;
+      if (fd == lfd_) {
+        int sfd;
+        while ((sfd = b.Accept4(lfd_, nullptr, nullptr, SOCK_NONBLOCK)) >= 0) {
+          epoll_event ev{};
+          ev.events = EPOLLIN;
+          ev.data.fd = sfd;
+          b.EpollCtl(epoll_b_, EPOLL_CTL_ADD, sfd, &ev);
+        }
+      } else if (b.Read(fd, buf_.data(), buf_.size()) > 0) {
+        b.Write(fd, kResponse.data(), kResponse.size());
+        b.Close(fd);
+      }
+    }
+  }
+
+  sim::TwoStacks s_;
+  sockaddr_in addr_{};
+  int lfd_ = -1;
+  int epoll_a_ = -1;
+  int epoll_b_ = -1;
+  Instant now_;
+  std::array<uint8_t, 2048> buf_{};
+  std::array<epoll_event, 8> events_{};
+  std::array<epoll_event, 8> server_events_{};
+};
+
+void BM_HttpCloseConnection(benchmark::State& state) {
+  InitTestEal();
+  static PacketPool pool("bench_pool_http", 8191);  // benchmark fixture state
+  HttpClosePair pair(pool.get());
+  int64_t steps = 0;
+  for (auto _ : state) {
+    const int n = pair.OneConnection();
+    if (n == 0) {
+      state.SkipWithError("connection did not complete");
+      return;
+    }
+    steps += n;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["steps"] =
+      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kAvgIterations);
+}
+// A fixed count: TIME-WAIT entries accumulate, so the cost per connection depends on it.
+BENCHMARK(BM_HttpCloseConnection)->Iterations(2000);
 
 // Registering a socket with an epoll instance and removing it again, as the coroutine
 // backend does for every connection (Connection: close load): EPOLL_CTL_ADD + EPOLL_CTL_DEL.

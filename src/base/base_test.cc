@@ -79,6 +79,19 @@ TEST(Checksum, MatchesByteWiseReference) {
   }
 }
 
+// The inline 20-byte checksum (IPv4 headers) agrees with the general one, including the
+// all-0xff (most carries) and all-zero headers.
+TEST(Checksum, TwentyByteFormMatchesGeneral) {
+  constexpr uint64_t kSeed = 23;
+  Random r(kSeed);
+  std::array<uint8_t, 20> d{};
+  for (int trial = 0; trial < 2000; ++trial) {
+    for (auto& x : d) x = trial == 0 ? 0xff : trial == 1 ? 0 : static_cast<uint8_t>(r.Next32());
+    ASSERT_EQ(InternetChecksum20(d.data()), InternetChecksum(d))
+        << "seed " << kSeed << " trial " << trial;
+  }
+}
+
 // RFC 1624 section 3: the incremental update equals a full recomputation.
 TEST(Checksum, IncrementalUpdateMatchesRecompute) {
   Random r(11);

@@ -25,24 +25,41 @@ concept LeafAwait = std::derived_from<A, Waiter>;
 template <typename A>
 using LeafResult = decltype(std::declval<A&>().await_resume());
 
+// The coroutines below are templates, compiled into every translation unit that uses them,
+// so their frame types must be identical everywhere (the ODR). GCC 12 keeps the result of
+// `co_return co_await x;` in an unnamed frame field named after a per-translation-unit id,
+// which makes the frames differ and link-time optimisation report -Wodr. Every awaited
+// result here is therefore stored in a named local first.
+
 // A leaf await as a Task (so that it can be given a context or grouped).
 template <LeafAwait A>
 Task<LeafResult<A>> AsTask(A a) {
-  co_return co_await a;
+  LeafResult<A> result = co_await a;
+  co_return result;
 }
 
 template <typename T>
 Task<T> WithDeadline(Task<T> task, Instant deadline) {
   Context* parent = co_await CurrentContext{};
   Context ctx = Context::Child(*parent, deadline, nullptr);
-  co_return co_await std::move(task).In(&ctx);
+  if constexpr (std::is_void_v<T>) {
+    co_await std::move(task).In(&ctx);
+  } else {
+    T result = co_await std::move(task).In(&ctx);
+    co_return result;
+  }
 }
 
 template <typename T>
 Task<T> WithTimeout(Task<T> task, Duration d) {
   Context* parent = co_await CurrentContext{};
   Context ctx = Context::Child(*parent, parent->sched->Now() + d, nullptr);
-  co_return co_await std::move(task).In(&ctx);
+  if constexpr (std::is_void_v<T>) {
+    co_await std::move(task).In(&ctx);
+  } else {
+    T result = co_await std::move(task).In(&ctx);
+    co_return result;
+  }
 }
 
 // Runs `task` so that source.Cancel() makes its pending and later awaits fail (-ECANCELED).
@@ -50,7 +67,12 @@ template <typename T>
 Task<T> WithCancel(Task<T> task, const CancelSource& source) {
   Context* parent = co_await CurrentContext{};
   Context ctx = Context::Child(*parent, Instant::Max(), source.state());
-  co_return co_await std::move(task).In(&ctx);
+  if constexpr (std::is_void_v<T>) {
+    co_await std::move(task).In(&ctx);
+  } else {
+    T result = co_await std::move(task).In(&ctx);
+    co_return result;
+  }
 }
 
 template <LeafAwait A>
@@ -100,7 +122,8 @@ struct StartAll {
 template <typename T>
 Task<void> AllMember(Task<T> t, std::optional<T>* out, Join* join) {
   try {
-    out->emplace(co_await std::move(t));
+    T result = co_await std::move(t);
+    out->emplace(std::move(result));
   } catch (...) {
     if (!join->error) join->error = std::current_exception();
   }

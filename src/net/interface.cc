@@ -187,6 +187,13 @@ void NetInterface::FlushTx(Instant now) { impl_->FlushTx(now); }
 
 Packet NetInterface::AllocTx() { return impl_->AllocTx(); }
 
+bool NetInterface::BuffersTight() const {
+  const rte_mempool* pool = port_.pool();
+  if (pool == nullptr) return false;
+  // Counting the free buffers visits every lcore cache: callers ask rarely (before growing).
+  return PacketPool::Available(pool) < PacketPool::Capacity(pool) / 4;
+}
+
 bool NetInterface::SendIpv4(Packet l4, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
                             const Ipv4SendOptions& opts, Instant now) {
   return impl_->SendIpv4(std::move(l4), src, dst, protocol, opts, now);

@@ -100,6 +100,7 @@ class NetInterface : public IpOutput {
   Ipv4Addr SourceFor(Ipv4Addr dst) const override;
   bool IsLocal(Ipv4Addr addr) const override;
   rte_mempool* tx_pool() const override { return port_.pool(); }
+  bool BuffersTight() const override;
 
   const NetCounters& counters() const;
   const InterfaceConfig& config() const;

@@ -84,6 +84,9 @@ class IpOutput {
   virtual bool IsLocal(Ipv4Addr addr) const = 0;
   // The pool transmit packets come from, for payloads that need more than one segment.
   virtual rte_mempool* tx_pool() const { return nullptr; }
+  // Memory pressure: true while fewer than a quarter of the packet pool's buffers are free.
+  // Transports then stop growing their buffers (Linux's tcp_mem pressure, in one rule).
+  virtual bool BuffersTight() const { return false; }
 
  protected:
   virtual ~IpOutput() = default;

@@ -124,13 +124,16 @@ void ImpairedChannel::Schedule(Packet pkt, Instant depart, bool corrupt) {
     const size_t offset = rng_.Below(pkt.length());
     FlipBit(pkt.mbuf(), offset, static_cast<unsigned>(rng_.Below(8)));
   }
-  Instant at = depart + imp_.delay + UniformUpTo(rng_, imp_.jitter);
+  // Jitter alone keeps FIFO order: a frame never arrives before one sent ahead of it.
+  Instant at = std::max(depart + imp_.delay + UniformUpTo(rng_, imp_.jitter), last_arrival_);
   if (imp_.reorder > 0 && rng_.Chance(imp_.reorder)) {
     stats_.reordered++;
     const Duration extra = imp_.reorder_delay / 2 + UniformUpTo(rng_, imp_.reorder_delay / 2);
-    at += extra;  // held back: does not move last_arrival_, so later frames overtake it
+    // Held back from its place in the queue: later frames overtake it, and it never
+    // overtakes an earlier one (so reordering is at most reorder_delay, whatever the jitter).
+    // It does not move last_arrival_.
+    at += extra;
   } else {
-    at = std::max(at, last_arrival_);  // jitter alone keeps FIFO order
     last_arrival_ = at;
   }
   heap_.push_back(InFlightFrame{at, next_seq_++, std::move(pkt)});

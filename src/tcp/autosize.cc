@@ -25,6 +25,11 @@ uint16_t ClampMss(uint16_t mss, const TcpSockSettings& s) {
   return s.user_mss ? std::min(mss, s.user_mss) : mss;
 }
 
+size_t OooSegmentLimit(uint32_t rcv_buf, uint16_t mss) {
+  const size_t full = mss == 0 ? 0 : rcv_buf / mss;
+  return std::clamp<size_t>(2 * full, 256, 4096);
+}
+
 uint32_t SendBufferTarget(uint32_t cwnd, uint32_t current, uint32_t max) {
   const uint64_t want = std::min<uint64_t>(uint64_t{cwnd} * 2, max);
   return std::max<uint32_t>(current, static_cast<uint32_t>(want));

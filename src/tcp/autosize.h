@@ -26,6 +26,10 @@ uint32_t InitialSendBuffer(const TcpConfig& cfg, const TcpSockSettings& s);
 uint32_t MaxSendBuffer(const TcpConfig& cfg, const TcpSockSettings& s);
 // TCP_MAXSEG: the MSS we advertise and send with is at most the user's value.
 uint16_t ClampMss(uint16_t mss, const TcpSockSettings& s);
+// Bound on held out-of-order segments, beyond the window bound, so that a peer sending many
+// tiny segments cannot pin an unbounded number of mbufs: twice a window of full segments,
+// within [256, 4096].
+size_t OooSegmentLimit(uint32_t rcv_buf, uint16_t mss);
 // Send buffer autosizing: room for twice the congestion window (the bytes in flight plus as
 // many again queued behind them), within [current, max]; never smaller than `current`.
 uint32_t SendBufferTarget(uint32_t cwnd, uint32_t current, uint32_t max);

@@ -37,6 +37,10 @@ void Connection::RcvSpaceAdjust(Instant now) {
   const Duration fallback = rtt_.has_sample() ? rtt_.srtt() : Duration::Nanos(0);
   const uint32_t grown = rcv_auto_.Adjust(CopiedSeq(), now, rcv_buf_, max, fallback);
   if (grown <= rcv_buf_) return;
+  if (engine_.ip().BuffersTight()) {  // memory pressure: keep the window it has
+    ++engine_.stats().buf_growth_refused;
+    return;
+  }
   rcv_buf_ = grown;
   ++engine_.stats().rcv_buf_grown;
   MaybeWindowUpdate();
@@ -51,6 +55,10 @@ void Connection::SndBufExpand() {
   if (cap >= max) return;
   const uint32_t want = SendBufferTarget(cc_->cwnd(), cap, max);
   if (want <= cap) return;
+  if (engine_.ip().BuffersTight()) {
+    ++engine_.stats().buf_growth_refused;
+    return;
+  }
   snd_buf_.set_capacity(want);
   ++engine_.stats().snd_buf_grown;
   Notify();  // more room to write (EPOLLOUT)

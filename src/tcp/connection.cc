@@ -10,8 +10,7 @@
 
 namespace ustack {
 namespace {
-// Bound on held out-of-order segments (beyond the window bound), so a peer sending many tiny
-// segments cannot pin an unbounded number of mbufs.
+// Smallest bound on held out-of-order segments (see OooSegmentLimit).
 constexpr size_t kMaxOooSegments = 256;
 // Timer wheel granularity (G of RFC 6298 2.3).
 constexpr Duration kClockGranularity = Duration::Millis(1);

@@ -396,6 +396,9 @@ void Connection::ProcessText(Segment& seg, Instant now) {
     // ACK at once (RFC 5681 4.2, RFC 9293 3.10.7.4).
     RecvChunk chunk;
     if (len > 0) chunk = RecvChunk{std::move(*seg.pkt), seg.payload_off, len};
+    // A window's worth of full segments (twice as many half-full ones) may be held; an
+    // autosized window of several MiB holds thousands.
+    ooo_.set_max_entries(OooSegmentLimit(rcv_buf_, our_mss_));
     const auto r = ooo_.Add(seg.seq, std::move(chunk), fin);
     if (r == ReassemblyQueue::Insert::kQueued) {
       ++engine_.stats().ooo_segments;

@@ -84,6 +84,10 @@ uint32_t Connection::NextSegmentLength(bool force, bool* fin) const {
   const uint32_t off = static_cast<uint32_t>(snd_nxt_ - snd_una_);
   if (off > snd_buf_.size()) return 0;
   const uint32_t unsent = snd_buf_.size() - off;
+  if (unsent == 0) {  // nothing new to send (the FIN alone, if queued, takes no window)
+    *fin = fin_queued_;
+    return 0;
+  }
   // The usable window starts at SND.UNA: min(peer window, cwnd) minus what is in flight. A
   // forced send (persist timer) may put one byte into a zero window (RFC 9293 3.8.6.1).
   // RFC 3042: the first two duplicate ACKs each let one new segment beyond cwnd go out.

@@ -102,6 +102,13 @@ void ReassemblyQueue::ResolveOverlaps(Seq32 seq, Seq32 end, bool* fin) {
 
 ReassemblyQueue::Insert ReassemblyQueue::Add(Seq32 seq, RecvChunk chunk, bool fin) {
   const Seq32 end = seq + chunk.len;
+  // The common case while a hole waits for its retransmission: data beyond everything held.
+  // Nothing to compare or trim, so no scan (a held window may be thousands of entries).
+  if (chunk.len > 0 && (entries_.empty() || seq >= entries_.back().end())) {
+    if (entries_.size() >= max_entries_) return Insert::kNoRoom;
+    entries_.push_back(Entry{seq, std::move(chunk), fin});
+    return Insert::kQueued;
+  }
   for (Entry& e : entries_) {
     if (e.seq <= seq && end <= e.end()) {
       if (fin && !e.fin && end == e.end()) e.fin = true;  // learn the FIN position

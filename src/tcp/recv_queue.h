@@ -44,6 +44,8 @@ class ReassemblyQueue {
   enum class Insert { kQueued, kDuplicate, kNoRoom };
 
   explicit ReassemblyQueue(size_t max_entries) : max_entries_(max_entries) {}
+  // Entries beyond this are refused (kNoRoom); existing ones stay.
+  void set_max_entries(size_t n) { max_entries_ = n; }
 
   // Holds payload [seq, seq + chunk.len) and, when `fin`, a FIN right after it. Overlaps are
   // resolved in favour of the new segment (existing entries are trimmed or removed).

@@ -127,6 +127,11 @@ TEST_F(RecvQueueTest, EntryLimit) {
               ReassemblyQueue::Insert::kQueued);
   }
   EXPECT_EQ(r.Add(Seq32(500), Chunk(0, 10), false), ReassemblyQueue::Insert::kNoRoom);
+  EXPECT_EQ(r.Add(Seq32(95), Chunk(0, 3), false), ReassemblyQueue::Insert::kNoRoom);  // in front
+  r.set_max_entries(4);  // a larger window: room for one more, wherever it goes
+  EXPECT_EQ(r.Add(Seq32(500), Chunk(0, 10), false), ReassemblyQueue::Insert::kQueued);
+  EXPECT_EQ(r.Add(Seq32(95), Chunk(0, 3), false), ReassemblyQueue::Insert::kNoRoom);
+  EXPECT_EQ(r.count(), 4u);
   r.Clear();
   EXPECT_TRUE(r.empty());
 }

@@ -139,6 +139,7 @@ struct TcpCounters {
   uint64_t rack_reorder_timeouts = 0;  // RFC 8985 6.3: losses found by the reordering timer
   uint64_t rcv_buf_grown = 0;          // receive buffers enlarged by autosizing
   uint64_t snd_buf_grown = 0;          // send buffers enlarged by autosizing
+  uint64_t buf_growth_refused = 0;     // growths refused: packet buffers were tight
 };
 
 class TcpConnection;

@@ -136,6 +136,34 @@ TEST(AutosizeLogic, NoEstimateNoGrowthAndSizesFromSettings) {
   EXPECT_EQ(SendBufferTarget(100000, 262144, 4 << 20), 262144u);
   EXPECT_EQ(SendBufferTarget(1 << 20, 262144, 4 << 20), 2u << 20);
   EXPECT_EQ(SendBufferTarget(4 << 20, 262144, 4 << 20), 4u << 20);
+  // Held out-of-order segments: two windows' worth of full segments, within [256, 4096].
+  EXPECT_EQ(OooSegmentLimit(256 * 1024, 1460), 358u);
+  EXPECT_EQ(OooSegmentLimit(4096, 1460), 256u);
+  EXPECT_EQ(OooSegmentLimit(6 << 20, 1460), 4096u);
+  EXPECT_EQ(OooSegmentLimit(1 << 20, 0), 256u);
+}
+
+// Memory pressure (fewer than a quarter of the packet buffers free): neither buffer grows,
+// each refusal is counted, and the transfer completes within the initial sizes.
+TEST_F(AutosizeTest, NoGrowthWhileBuffersAreTight) {
+  cfg_b.receive_buffer_max = 4 << 20;
+  cfg_a.send_buffer_max = 4 << 20;
+  Start(706);
+  Establish();
+  sim->a.ip.buffers_tight = true;
+  sim->b.ip.buffers_tight = true;
+  DelayLine line(*sim, Duration::Millis(20));
+  const auto data = Pattern(4 << 20, 76);
+  std::vector<uint8_t> got;
+  const Transfer t = Bulk(*sim, line, client, server, data, got, Duration::Seconds(30));
+  ASSERT_TRUE(t.done);
+  EXPECT_EQ(got, data);
+  EXPECT_EQ(AsConn(server)->rcv_buf(), 256u * 1024);
+  EXPECT_EQ(client->send_buffer(), 256u * 1024);
+  EXPECT_EQ(sim->b.tcp.counters().rcv_buf_grown, 0u);
+  EXPECT_EQ(sim->a.tcp.counters().snd_buf_grown, 0u);
+  EXPECT_GT(sim->b.tcp.counters().buf_growth_refused, 0u);
+  EXPECT_GT(sim->a.tcp.counters().buf_growth_refused, 0u);
 }
 
 // A bulk transfer over a 20 ms one-way link: the 256 KiB initial window would cap it at

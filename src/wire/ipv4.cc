@@ -35,7 +35,10 @@ uint16_t Ipv4View::checksum() const { return LoadBe16(bytes_.data() + 10); }
 Ipv4Addr Ipv4View::src() const { return {LoadBe32(bytes_.data() + 12)}; }
 Ipv4Addr Ipv4View::dst() const { return {LoadBe32(bytes_.data() + 16)}; }
 
-bool Ipv4View::checksum_valid() const { return InternetChecksum(header()) == 0; }
+bool Ipv4View::checksum_valid() const {
+  const auto h = header();
+  return (h.size() == kIpv4MinHeaderLen ? InternetChecksum20(h.data()) : InternetChecksum(h)) == 0;
+}
 
 Result<Ipv4Repr> Ipv4Repr::Parse(std::span<const uint8_t> bytes, bool verify_checksum) {
   auto v = Ipv4View::Parse(bytes);
@@ -72,7 +75,7 @@ size_t Ipv4Repr::Emit(std::span<uint8_t> out) const {
   StoreBe32(p + 12, src.v);
   StoreBe32(p + 16, dst.v);
   // RFC 791 3.1: the checksum is the ones' complement of the ones' complement header sum.
-  StoreBe16(p + 10, InternetChecksum(out.first(kIpv4MinHeaderLen)));
+  StoreBe16(p + 10, InternetChecksum20(p));
   return kIpv4MinHeaderLen;
 }
 

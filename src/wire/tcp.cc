@@ -24,6 +24,57 @@ size_t BaseOptionsLength(const TcpOptions& o) {
   return n;
 }
 
+// SACK blocks that fit in the option space after `base` bytes of other options.
+size_t SackBlocksAfter(size_t base, uint8_t sack_count) {
+  if (sack_count == 0 || base + 4 + 8 > kTcpMaxOptionsLen) return 0;
+  return std::min<size_t>(sack_count, (kTcpMaxOptionsLen - base - 4) / 8);
+}
+
+size_t SackLength(size_t blocks) { return blocks ? 4 + 8 * blocks : 0; }
+
+// Writes the options, which take `base` + SackLength(`blocks`) bytes, at `p`.
+void WriteOptions(const TcpOptions& o, size_t blocks, uint8_t* p) {
+  if (o.mss) {
+    p[0] = kTcpOptMss;
+    p[1] = 4;
+    StoreBe16(p + 2, *o.mss);
+    p += 4;
+  }
+  if (o.timestamps) {
+    p[0] = o.sack_permitted ? kTcpOptSackPermitted : kTcpOptNop;
+    p[1] = o.sack_permitted ? 2 : kTcpOptNop;
+    p[2] = kTcpOptTimestamps;
+    p[3] = 10;
+    StoreBe32(p + 4, o.timestamps->value);
+    StoreBe32(p + 8, o.timestamps->echo);
+    p += 12;
+  } else if (o.sack_permitted) {
+    p[0] = kTcpOptNop;
+    p[1] = kTcpOptNop;
+    p[2] = kTcpOptSackPermitted;
+    p[3] = 2;
+    p += 4;
+  }
+  if (o.window_scale) {
+    p[0] = kTcpOptNop;
+    p[1] = kTcpOptWindowScale;
+    p[2] = 3;
+    p[3] = *o.window_scale;
+    p += 4;
+  }
+  if (blocks > 0) {
+    p[0] = kTcpOptNop;
+    p[1] = kTcpOptNop;
+    p[2] = kTcpOptSack;
+    p[3] = static_cast<uint8_t>(2 + 8 * blocks);
+    p += 4;
+    for (size_t i = 0; i < blocks; ++i, p += 8) {
+      StoreBe32(p, o.sack[i].left);
+      StoreBe32(p + 4, o.sack[i].right);
+    }
+  }
+}
+
 // Applies one option of `kind` whose body (after kind and length) is `body`. False when the
 // length is wrong for a known kind.
 bool ApplyOption(uint8_t kind, std::span<const uint8_t> body, TcpOptions* out) {
@@ -64,14 +115,12 @@ bool ApplyOption(uint8_t kind, std::span<const uint8_t> body, TcpOptions* out) {
 }  // namespace
 
 size_t TcpOptions::SackBlocksThatFit() const {
-  const size_t base = BaseOptionsLength(*this);
-  if (sack_count == 0 || base + 4 + 8 > kTcpMaxOptionsLen) return 0;
-  return std::min<size_t>(sack_count, (kTcpMaxOptionsLen - base - 4) / 8);
+  return SackBlocksAfter(BaseOptionsLength(*this), sack_count);
 }
 
 size_t TcpOptions::EncodedLength() const {
-  const size_t blocks = SackBlocksThatFit();
-  return BaseOptionsLength(*this) + (blocks ? 4 + 8 * blocks : 0);
+  const size_t base = BaseOptionsLength(*this);
+  return base + SackLength(SackBlocksAfter(base, sack_count));
 }
 
 bool ParseTcpOptions(std::span<const uint8_t> bytes, TcpOptions* out) {
@@ -95,48 +144,11 @@ bool ParseTcpOptions(std::span<const uint8_t> bytes, TcpOptions* out) {
 }
 
 size_t EmitTcpOptions(const TcpOptions& o, std::span<uint8_t> out) {
-  const size_t total = o.EncodedLength();
+  const size_t base = BaseOptionsLength(o);
+  const size_t blocks = SackBlocksAfter(base, o.sack_count);
+  const size_t total = base + SackLength(blocks);
   if (out.size() < total) return 0;
-  uint8_t* p = out.data();
-  if (o.mss) {
-    p[0] = kTcpOptMss;
-    p[1] = 4;
-    StoreBe16(p + 2, *o.mss);
-    p += 4;
-  }
-  if (o.timestamps) {
-    p[0] = o.sack_permitted ? kTcpOptSackPermitted : kTcpOptNop;
-    p[1] = o.sack_permitted ? 2 : kTcpOptNop;
-    p[2] = kTcpOptTimestamps;
-    p[3] = 10;
-    StoreBe32(p + 4, o.timestamps->value);
-    StoreBe32(p + 8, o.timestamps->echo);
-    p += 12;
-  } else if (o.sack_permitted) {
-    p[0] = kTcpOptNop;
-    p[1] = kTcpOptNop;
-    p[2] = kTcpOptSackPermitted;
-    p[3] = 2;
-    p += 4;
-  }
-  if (o.window_scale) {
-    p[0] = kTcpOptNop;
-    p[1] = kTcpOptWindowScale;
-    p[2] = 3;
-    p[3] = *o.window_scale;
-    p += 4;
-  }
-  if (const size_t blocks = o.SackBlocksThatFit(); blocks > 0) {
-    p[0] = kTcpOptNop;
-    p[1] = kTcpOptNop;
-    p[2] = kTcpOptSack;
-    p[3] = static_cast<uint8_t>(2 + 8 * blocks);
-    p += 4;
-    for (size_t i = 0; i < blocks; ++i, p += 8) {
-      StoreBe32(p, o.sack[i].left);
-      StoreBe32(p + 4, o.sack[i].right);
-    }
-  }
+  WriteOptions(o, blocks, out.data());
   return total;
 }
 
@@ -170,7 +182,9 @@ std::optional<TcpRepr> TcpRepr::Parse(const TcpView& v) {
 }
 
 bool TcpRepr::Emit(std::span<uint8_t> out) const {
-  const size_t len = HeaderLength();
+  const size_t base = BaseOptionsLength(options);
+  const size_t blocks = SackBlocksAfter(base, options.sack_count);
+  const size_t len = kTcpHeaderLen + base + SackLength(blocks);
   if (out.size() < len) return false;
   uint8_t* p = out.data();
   StoreBe16(p, src_port);
@@ -182,7 +196,7 @@ bool TcpRepr::Emit(std::span<uint8_t> out) const {
   StoreBe16(p + 14, window);
   StoreBe16(p + kTcpChecksumOffset, 0);
   StoreBe16(p + 18, urgent);
-  EmitTcpOptions(options, out.subspan(kTcpHeaderLen, len - kTcpHeaderLen));
+  WriteOptions(options, blocks, p + kTcpHeaderLen);
   return true;
 }
 

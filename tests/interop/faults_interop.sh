@@ -15,7 +15,10 @@
 # $FAULTS_RESULT (default: faults_interop.json next to USTACK_BIN). Needs root.
 #   tests/interop/faults_interop.sh [af_xdp|af_packet]        (default af_xdp)
 # Environment: USTACK_BIN (default build/bin), FAULTS_BYTES (default 20971520),
-# FAULTS_ONLY="loss1 impair" runs a subset, IOP_KEEP_TMP=1 keeps logs and files.
+# FAULTS_ONLY="loss1 impair" runs a subset, IOP_KEEP_TMP=1 keeps logs and files,
+# KERNEL_CC (default reno) the kernel's congestion control in the test namespaces: a
+# loss-based one compares like with like with ustack's CUBIC (the host may default to bbr,
+# which does not back off on random loss; this kernel does not let a namespace pick cubic).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -46,8 +49,17 @@ jitter_us=2000
 reorder=10%
 corrupt=0.5%'
 
+KERNEL_CC=${KERNEL_CC:-reno}
+# set_kernel_cc NS: the kernel's congestion control in namespace NS is KERNEL_CC.
+set_kernel_cc() {
+  ip netns exec "$1" sysctl -qw "net.ipv4.tcp_congestion_control=$KERNEL_CC" ||
+    { echo "FAIL: cannot set tcp_congestion_control=$KERNEL_CC in $1" >&2; exit 1; }
+}
+
 iop_init
 iop_setup_net || { echo "FAIL: cannot create namespace and veth"; exit 1; }
+set_kernel_cc "$IOP_NS"
+echo "kernel congestion control in the test namespaces: $KERNEL_CC"
 mkdir -p "$IOP_TMP/www"
 head -c "$SIZE" /dev/urandom >"$IOP_TMP/www/down.bin"
 head -c "$SIZE" /dev/urandom >"$IOP_TMP/up.bin"
@@ -296,6 +308,8 @@ if ((${#loss_faults[@]})); then
   IOP_EXTRA_NS+=("$KA" "$KB")
   ip netns add "$KA" && ip netns add "$KB" && ip link add "$VA" type veth peer name "$VB" &&
     ip link set "$VA" netns "$KA" && ip link set "$VB" netns "$KB" || exit 1
+  set_kernel_cc "$KA"
+  set_kernel_cc "$KB"
   for side in "$KA $VA 198.18.1.1" "$KB $VB 198.18.1.2"; do
     read -r ns dev addr <<<"$side"
     ip -n "$ns" link set lo up
@@ -332,7 +346,7 @@ if ((${#loss_faults[@]})); then
 fi
 
 {
-  echo "{\"pmd\": \"$PMD\", \"bytes\": $SIZE, \"transfers\": ["
+  echo "{\"pmd\": \"$PMD\", \"bytes\": $SIZE, \"kernel_cc\": \"$KERNEL_CC\", \"transfers\": ["
   for ((i = 0; i < ${#JSON[@]}; i++)); do
     echo "  ${JSON[$i]}$( ((i + 1 < ${#JSON[@]})) && echo ,)"
   done
