@@ -31,8 +31,12 @@ size_t OooSegmentLimit(uint32_t rcv_buf, uint16_t mss) {
 }
 
 uint32_t SendBufferTarget(uint32_t cwnd, uint32_t current, uint32_t max) {
-  const uint64_t want = std::min<uint64_t>(uint64_t{cwnd} * 2, max);
-  return std::max<uint32_t>(current, static_cast<uint32_t>(want));
+  const uint64_t want = uint64_t{cwnd} * 2;
+  if (want <= current) return current;
+  // At least doubling: a window that grows by a few bytes per ACK (an application-limited
+  // request/response flow) must not resize the buffer, and wake its writer, on every ACK.
+  return static_cast<uint32_t>(
+      std::min<uint64_t>(std::max<uint64_t>(want, uint64_t{current} * 2), max));
 }
 
 void RcvAutosize::Start(Seq32 copied, Instant now) {

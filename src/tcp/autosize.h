@@ -31,7 +31,8 @@ uint16_t ClampMss(uint16_t mss, const TcpSockSettings& s);
 // within [256, 4096].
 size_t OooSegmentLimit(uint32_t rcv_buf, uint16_t mss);
 // Send buffer autosizing: room for twice the congestion window (the bytes in flight plus as
-// many again queued behind them), within [current, max]; never smaller than `current`.
+// many again queued behind them), within [current, max]; never smaller than `current`, and
+// when it grows, to at least twice `current` (so a buffer is resized a few times, not per ACK).
 uint32_t SendBufferTarget(uint32_t cwnd, uint32_t current, uint32_t max);
 
 class RcvAutosize {

@@ -136,6 +136,8 @@ TEST(AutosizeLogic, NoEstimateNoGrowthAndSizesFromSettings) {
   EXPECT_EQ(SendBufferTarget(100000, 262144, 4 << 20), 262144u);
   EXPECT_EQ(SendBufferTarget(1 << 20, 262144, 4 << 20), 2u << 20);
   EXPECT_EQ(SendBufferTarget(4 << 20, 262144, 4 << 20), 4u << 20);
+  EXPECT_EQ(SendBufferTarget(140000, 262144, 4 << 20), 524288u);     // grows by doubling at least
+  EXPECT_EQ(SendBufferTarget(1 << 20, 2 << 20, 4 << 20), 2u << 20);  // room enough: no change
   // Held out-of-order segments: two windows' worth of full segments, within [256, 4096].
   EXPECT_EQ(OooSegmentLimit(256 * 1024, 1460), 358u);
   EXPECT_EQ(OooSegmentLimit(4096, 1460), 256u);

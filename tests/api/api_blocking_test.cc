@@ -44,7 +44,7 @@ TEST_P(ApiBlockingTest, BadTimevalFailsWithEdom) {
 TEST_P(ApiBlockingTest, SendTimeoutGivesPartialCountThenEagain) {
   uint16_t port = 0;
   const int lfd = Listener(&port);
-  // Small buffers keep the kernel from absorbing the whole write (ustack's are fixed).
+  // Small fixed buffers (no autosizing, on either stack) keep the whole write from fitting.
   ASSERT_EQ(sv().SetInt(lfd, SOL_SOCKET, SO_RCVBUF, 32 * 1024), 0);
   const auto [c, s] = PairVia(lfd, port);
   ASSERT_EQ(cl().SetInt(c, SOL_SOCKET, SO_SNDBUF, 32 * 1024), 0);
