@@ -240,6 +240,24 @@ class EchoPair {
   std::array<epoll_event, 8> events_{};
 };
 
+// Runs `one` (an operation through two stacks that returns how many simulation steps it
+// took, 0 when it did not complete) per iteration; reports items and the steps per item.
+template <typename Fn>
+void RunCountingSteps(benchmark::State& state, Fn one, const char* failure) {
+  int64_t steps = 0;
+  for (auto _ : state) {
+    const int n = one();
+    if (n == 0) {
+      state.SkipWithError(failure);
+      return;
+    }
+    steps += n;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["steps"] =
+      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kAvgIterations);
+}
+
 void BM_EchoRoundTrip(benchmark::State& state) {
   InitTestEal();
   static PacketPool pool("bench_pool_rr", 8191);  // benchmark fixture state
@@ -248,11 +266,8 @@ void BM_EchoRoundTrip(benchmark::State& state) {
     state.SkipWithError("no connection");
     return;
   }
-  int64_t steps = 0;
-  for (auto _ : state) steps += pair.RoundTrip();
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["steps"] =
-      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kAvgIterations);
+  RunCountingSteps(
+      state, [&] { return pair.RoundTrip(); }, "no echo");
 }
 BENCHMARK(BM_EchoRoundTrip);
 
@@ -348,18 +363,8 @@ void BM_CoroEchoRoundTrip(benchmark::State& state) {
   InitTestEal();
   static PacketPool pool("bench_pool_co", 8191);  // benchmark fixture state
   CoroEchoPair pair(pool.get());
-  int64_t steps = 0;
-  for (auto _ : state) {
-    const int n = pair.RoundTrip();
-    if (n == 0) {
-      state.SkipWithError("no echo");
-      return;
-    }
-    steps += n;
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["steps"] =
-      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kAvgIterations);
+  RunCountingSteps(
+      state, [&] { return pair.RoundTrip(); }, "no echo");
 }
 BENCHMARK(BM_CoroEchoRoundTrip);
 
@@ -481,18 +486,8 @@ void BM_HttpCloseConnection(benchmark::State& state) {
   InitTestEal();
   static PacketPool pool("bench_pool_http", 8191);  // benchmark fixture state
   HttpClosePair pair(pool.get());
-  int64_t steps = 0;
-  for (auto _ : state) {
-    const int n = pair.OneConnection();
-    if (n == 0) {
-      state.SkipWithError("connection did not complete");
-      return;
-    }
-    steps += n;
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["steps"] =
-      benchmark::Counter(static_cast<double>(steps), benchmark::Counter::kAvgIterations);
+  RunCountingSteps(
+      state, [&] { return pair.OneConnection(); }, "connection did not complete");
 }
 // A fixed count: TIME-WAIT entries accumulate, so the cost per connection depends on it.
 BENCHMARK(BM_HttpCloseConnection)->Iterations(2000);
