@@ -7,6 +7,12 @@
 #include "modes.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <vector>
 
 namespace ustack::echo {
 namespace {
@@ -83,7 +89,30 @@ TEST(Echo, UdpClientAgainstServer) {
   EXPECT_EQ(s.conns_ok, 2u);
 }
 
-// A server with `so` on a free port (ports consecutive free ones) and `client` on one
+// The first of `count` consecutive TCP ports on 127.0.0.1 that are free now. They are
+// looked for below the kernel's ephemeral range (32768 and up), where no connect() of a
+// concurrently running test takes them, starting at a place chosen by the process id.
+uint16_t FreePortRun(uint32_t count) {
+  constexpr uint32_t kLow = 20000, kSpan = 12000;
+  const uint32_t start = static_cast<uint32_t>(getpid()) * 7919u % kSpan;
+  for (uint32_t i = 0; i < kSpan; i += count) {
+    const auto first = static_cast<uint16_t>(kLow + (start + i) % (kSpan - count));
+    std::vector<int> fds;
+    bool bound = true;
+    for (uint32_t k = 0; k < count && bound; ++k) {
+      const int fd = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a = co::MakeAddr("127.0.0.1", static_cast<uint16_t>(first + k));
+      bound = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+      if (fd >= 0) fds.push_back(fd);
+    }
+    for (int fd : fds) close(fd);
+    if (bound) return first;
+  }
+  ADD_FAILURE() << "no run of " << count << " free ports";
+  return 0;
+}
+
+// A server with `so` on `so.ports` consecutive free ports and `client` on one
 // scheduler; returns the server's stats once the client task has finished.
 template <typename Client>
 ServerStats WithServer(ServerOptions so, Client client) {
@@ -91,10 +120,7 @@ ServerStats WithServer(ServerOptions so, Client client) {
   co::Scheduler sched(backend);
   co::CancelSource stop(sched);
   co::Context server_ctx = co::Context::Child(*sched.root(), Instant::Max(), stop.state());
-  const int probe = co::ListenOn(sched, SOCK_STREAM, so.addr);
-  EXPECT_GE(probe, 0);
-  backend.GetSockName(probe, &so.addr);
-  backend.Close(probe);
+  so.addr.sin_port = htons(FreePortRun(so.ports));
   ServerStats sstats;
   int server_rc = 1;
   sched.Spawn([](co::Task<int> t, int* rc) -> co::Task<void> { *rc = co_await std::move(t); }(
