@@ -203,23 +203,34 @@ co::Task<void> UdpSocket(co::Scheduler& sched, int fd, const ClientOptions& o, I
 
 }  // namespace
 
-void LatencyHistogram::Add(Duration d) {
-  const int64_t us = std::max<int64_t>(0, d.micros());
-  const uint64_t v = std::min<uint64_t>(static_cast<uint64_t>(us), kMaxMicros);
-  ++counts_[v];
-  ++total_;
-  sum_ += v;
+uint64_t LatencyHistogram::Bucket(uint64_t ns) {
+  if (ns < kFineMicros * 1000) return ns / kFineNanos;
+  return kFineBuckets + std::min(ns / 1000, kMaxMicros) - kFineMicros;
 }
 
-uint64_t LatencyHistogram::Percentile(double q) const {
+double LatencyHistogram::BucketMicros(uint64_t bucket) {
+  if (bucket < kFineBuckets) return static_cast<double>(bucket * kFineNanos) / 1e3;
+  return static_cast<double>(bucket - kFineBuckets + kFineMicros);
+}
+
+void LatencyHistogram::Add(Duration d) {
+  const uint64_t ns =
+      std::min<uint64_t>(static_cast<uint64_t>(std::max<int64_t>(0, d.nanos())), kMaxMicros * 1000);
+  ++counts_[Bucket(ns)];
+  ++total_;
+  sum_ns_ += ns;
+}
+
+double LatencyHistogram::Percentile(double q) const {
   if (total_ == 0) return 0;
-  const auto need = static_cast<uint64_t>(q * static_cast<double>(total_) + 0.999999);
+  const auto need =
+      std::max<uint64_t>(1, static_cast<uint64_t>(q * static_cast<double>(total_) + 0.999999));
   uint64_t seen = 0;
-  for (uint64_t v = 0; v <= kMaxMicros; ++v) {
-    seen += counts_[v];
-    if (seen >= std::max<uint64_t>(need, 1)) return v;
+  for (uint64_t b = 0; b < counts_.size(); ++b) {
+    seen += counts_[b];
+    if (seen >= need) return BucketMicros(b);
   }
-  return kMaxMicros;
+  return static_cast<double>(kMaxMicros);
 }
 
 namespace {
@@ -304,7 +315,7 @@ std::string TextReport(const ClientOptions& o, const ClientStats& s, const char*
                 "stack %s, %s, %u conns x pipeline %u, %u-byte messages, %.2f s\n"
                 "requests %" PRIu64
                 " (%.0f/s)\n"
-                "latency us: p50 %" PRIu64 " p99 %" PRIu64 " p99.9 %" PRIu64
+                "latency us: p50 %.2f p99 %.2f p99.9 %.2f"
                 " mean %.1f\n"
                 "errors %" PRIu64 " connect_errors %" PRIu64 " lost %" PRIu64 " conns_ok %u\n",
                 stack, o.udp ? "udp" : "tcp", o.conns, o.pipeline, o.size, secs, s.requests,
@@ -319,9 +330,9 @@ std::string JsonReport(const ClientOptions& o, const ClientStats& s, const char*
   char out[1024];
   std::snprintf(out, sizeof out,
                 "{\"stack\":\"%s\",\"proto\":\"%s\",\"conns\":%u,\"pipeline\":%u,\"size\":%u,"
-                "\"duration_s\":%.3f,\"requests\":%" PRIu64 ",\"rps\":%.1f,\"p50_us\":%" PRIu64
-                ",\"p99_us\":%" PRIu64 ",\"p999_us\":%" PRIu64
-                ",\"mean_us\":%.1f,"
+                "\"duration_s\":%.3f,\"requests\":%" PRIu64
+                ",\"rps\":%.1f,\"p50_us\":%.2f"
+                ",\"p99_us\":%.2f,\"p999_us\":%.2f,\"mean_us\":%.2f,"
                 "\"errors\":%" PRIu64 ",\"connect_errors\":%" PRIu64 ",\"lost\":%" PRIu64
                 ",\"conns_ok\":%u}\n",
                 stack, o.udp ? "udp" : "tcp", o.conns, o.pipeline, o.size, secs, s.requests,

@@ -13,21 +13,30 @@
 
 namespace ustack::echo {
 
-// Round-trip times in whole microseconds; exact below kMaxMicros, clamped above.
+// Round-trip times: 10 ns buckets below kFineMicros (a fast stack's round trip is a few
+// microseconds, so whole microseconds would hide most of a change), whole microseconds from
+// there to kMaxMicros, clamped above. Percentiles are bucket floors, in microseconds.
 class LatencyHistogram {
  public:
+  static constexpr uint64_t kFineMicros = 100;
   static constexpr uint64_t kMaxMicros = 1000000;
-  LatencyHistogram() : counts_(kMaxMicros + 1) {}
+  LatencyHistogram() : counts_(kFineBuckets + (kMaxMicros - kFineMicros) + 1) {}
   void Add(Duration d);
   uint64_t count() const { return total_; }
-  // The smallest value v (µs) such that at least q of the samples are <= v; 0 when empty.
-  uint64_t Percentile(double q) const;
-  double MeanMicros() const { return total_ ? static_cast<double>(sum_) / total_ : 0.0; }
+  // The smallest value v (µs, to 0.01 below kFineMicros) such that at least q of the
+  // samples are <= v; 0 when empty.
+  double Percentile(double q) const;
+  double MeanMicros() const { return total_ ? static_cast<double>(sum_ns_) / 1e3 / total_ : 0.0; }
 
  private:
+  static constexpr uint64_t kFineNanos = 10;
+  static constexpr uint64_t kFineBuckets = kFineMicros * 1000 / kFineNanos;
+  static uint64_t Bucket(uint64_t ns);
+  static double BucketMicros(uint64_t bucket);
+
   std::vector<uint64_t> counts_;
   uint64_t total_ = 0;
-  uint64_t sum_ = 0;
+  uint64_t sum_ns_ = 0;
 };
 
 struct ServerOptions {

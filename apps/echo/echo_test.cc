@@ -19,16 +19,29 @@ namespace {
 
 TEST(LatencyHistogram, Percentiles) {
   LatencyHistogram h;
-  EXPECT_EQ(h.Percentile(0.5), 0u);
+  EXPECT_EQ(h.Percentile(0.5), 0.0);
   for (int i = 1; i <= 1000; ++i) h.Add(Duration::Micros(i));
   EXPECT_EQ(h.count(), 1000u);
-  EXPECT_EQ(h.Percentile(0.5), 500u);
-  EXPECT_EQ(h.Percentile(0.99), 990u);
-  EXPECT_EQ(h.Percentile(0.999), 999u);
-  EXPECT_EQ(h.Percentile(1.0), 1000u);
+  EXPECT_EQ(h.Percentile(0.5), 500.0);
+  EXPECT_EQ(h.Percentile(0.99), 990.0);
+  EXPECT_EQ(h.Percentile(0.999), 999.0);
+  EXPECT_EQ(h.Percentile(1.0), 1000.0);
   EXPECT_DOUBLE_EQ(h.MeanMicros(), 500.5);
   h.Add(Duration::Seconds(100));  // clamped, not lost
-  EXPECT_EQ(h.Percentile(1.0), LatencyHistogram::kMaxMicros);
+  EXPECT_EQ(h.Percentile(1.0), static_cast<double>(LatencyHistogram::kMaxMicros));
+}
+
+TEST(LatencyHistogram, TenNanosecondStepsBelowTheFineLimit) {
+  LatencyHistogram h;
+  for (int i = 0; i < 100; ++i) h.Add(Duration::Nanos(2000 + 10 * i + 7));  // 2.007 .. 2.997 us
+  EXPECT_NEAR(h.Percentile(0.5), 2.49, 1e-9);  // floors of 10 ns buckets
+  EXPECT_NEAR(h.Percentile(0.01), 2.0, 1e-9);
+  EXPECT_NEAR(h.Percentile(1.0), 2.99, 1e-9);
+  EXPECT_NEAR(h.MeanMicros(), 2.502, 1e-9);
+  h.Add(Duration::Nanos(99'999));   // last fine bucket
+  h.Add(Duration::Nanos(100'500));  // first whole-microsecond bucket
+  EXPECT_NEAR(h.Percentile(1.0), 100.0, 1e-9);
+  EXPECT_NEAR(h.Percentile(101.0 / 102.0), 99.99, 1e-9);
 }
 
 // Runs a server and a one-second client on one scheduler; returns the client's stats.
