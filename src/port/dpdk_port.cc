@@ -2,6 +2,8 @@
 // text with rte_strerror; nothing here aborts the process.
 #include "port/dpdk_port.h"
 
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -10,6 +12,9 @@
 #include <array>
 #include <cerrno>
 #include <utility>
+
+#include "port/frame_size.h"
+#include "port/memif_args.h"
 
 namespace ustack {
 namespace {
@@ -46,6 +51,77 @@ DpdkCapabilities ReadCapabilities(uint16_t port_id, const rte_eth_dev_info& info
   return c;
 }
 
+std::string PortName(uint16_t port_id, const DpdkCapabilities& caps) {
+  return "DPDK port " + std::to_string(port_id) + " (" + caps.driver + ")";
+}
+
+// The largest MTU whose frames fit one mbuf of `pool` behind the headroom.
+uint16_t PoolMtu(rte_mempool* pool) {
+  const uint16_t room = rte_pktmbuf_data_room_size(pool);
+  return room <= RTE_PKTMBUF_HEADROOM ? 0 : MtuForFrameLen(room - RTE_PKTMBUF_HEADROOM);
+}
+
+// Fills caps.usable_max_mtu / mtu_limit: the least of the device's own limit (memif: its
+// bsize, see memif_args.h; others: dev_info's max_mtu), the pool's mbufs and kMaxPortMtu.
+// *memif_mtu gets the MTU of memif's buffers. False (and *error) when a memif's devargs
+// cannot be read.
+bool FindMtuLimit(const rte_eth_dev_info& info, rte_mempool* pool, uint16_t port_id,
+                  DpdkCapabilities* caps, uint16_t* memif_mtu, std::string* error) {
+  caps->usable_max_mtu = info.max_mtu;
+  caps->mtu_limit = "the device's max_mtu";
+  if (caps->driver == kMemifDriver) {
+    const rte_devargs* da = info.device ? rte_dev_devargs(info.device) : nullptr;
+    const char* args = da && da->args ? da->args : "";
+    const std::optional<uint16_t> bsize = MemifBufferSize(args);
+    if (!bsize) {
+      *error = PortName(port_id, *caps) + ": cannot read bsize from the devargs '" + args + "'";
+      return false;
+    }
+    *memif_mtu = MtuForFrameLen(*bsize);
+    caps->usable_max_mtu = *memif_mtu;
+    caps->mtu_limit = "net_memif bsize " + std::to_string(*bsize);
+  }
+  const uint16_t pool_mtu = PoolMtu(pool);
+  if (pool_mtu < caps->usable_max_mtu) {
+    caps->usable_max_mtu = pool_mtu;
+    caps->mtu_limit = "packet pool data room " + std::to_string(rte_pktmbuf_data_room_size(pool));
+  }
+  if (kMaxPortMtu < caps->usable_max_mtu) {
+    caps->usable_max_mtu = kMaxPortMtu;
+    caps->mtu_limit = "one mbuf per frame";
+  }
+  return true;
+}
+
+// Why `mtu` cannot be used, or "" when it can. Memif's bound is its buffer size; other
+// drivers keep dev_info's range (ethdev also checks max_rx_pktlen at configure).
+std::string CheckMtu(uint16_t mtu, const rte_eth_dev_info& info, rte_mempool* pool,
+                     uint16_t port_id, const DpdkCapabilities& caps, uint16_t memif_mtu) {
+  const std::string name = PortName(port_id, caps) + ": MTU " + std::to_string(mtu);
+  const bool memif = caps.driver == kMemifDriver;
+  if (mtu < info.min_mtu || (!memif && mtu > info.max_mtu)) {
+    return name + " outside the device's range [" + std::to_string(info.min_mtu) + ", " +
+           std::to_string(info.max_mtu) + "]";
+  }
+  const std::string frame = std::to_string(FrameLenForMtu(mtu)) + "-byte frames";
+  if (memif && mtu > memif_mtu) {
+    return name + " needs " + frame + " but memif buffers hold " +
+           std::to_string(FrameLenForMtu(memif_mtu)) +
+           " bytes (devarg bsize); add bsize=" + std::to_string(MemifBufferSizeForMtu(mtu)) +
+           " to the --vdev devargs (ustack's runtime does when they set none)";
+  }
+  if (mtu > kMaxPortMtu) {
+    return name + " above " + std::to_string(kMaxPortMtu) + ", the most one mbuf can carry";
+  }
+  if (mtu > PoolMtu(pool)) {
+    return name + " needs " + frame + " in one mbuf, but the packet pool's data room is " +
+           std::to_string(rte_pktmbuf_data_room_size(pool)) + " bytes (" +
+           std::to_string(RTE_PKTMBUF_HEADROOM) + " of headroom); the pool needs " +
+           std::to_string(DataRoomForMtu(mtu)) + " (DataRoomForMtu)";
+  }
+  return {};
+}
+
 }  // namespace
 
 // The ethdev itself: configured with nb_queues queue pairs, started, and on destruction
@@ -68,6 +144,9 @@ class DpdkDevice {
   bool Configure(const DpdkPortConfig& cfg, uint16_t nb_queues, std::span<rte_mempool* const> pools,
                  std::string* error);
   bool SetMtu(uint16_t mtu, std::string* error);
+  // The MTU the ethdev is configured with: `mtu`, except on memif above what its dev_info
+  // admits (1500), where the data path does not depend on it.
+  uint16_t DeviceMtu(uint16_t mtu, const rte_eth_dev_info& info) const;
   bool Start(const DpdkPortConfig& cfg, std::string* error);
 
   uint16_t port_id_;
@@ -120,14 +199,17 @@ bool DpdkDevice::Configure(const DpdkPortConfig& cfg, uint16_t nb_queues,
              std::to_string(std::min(info.max_rx_queues, info.max_tx_queues));
     return false;
   }
-  if (cfg.mtu < info.min_mtu || cfg.mtu > info.max_mtu) {
-    *error = "DPDK port " + std::to_string(port_id_) + " (" + caps_.driver + "): MTU " +
-             std::to_string(cfg.mtu) + " outside the device's range [" +
-             std::to_string(info.min_mtu) + ", " + std::to_string(info.max_mtu) + "]";
-    return false;
+  uint16_t memif_mtu = 0;
+  if (!FindMtuLimit(info, pools[0], port_id_, &caps_, &memif_mtu, error)) return false;
+  for (rte_mempool* p : pools) {
+    const std::string why = CheckMtu(cfg.mtu, info, p, port_id_, caps_, memif_mtu);
+    if (!why.empty()) {
+      *error = why;
+      return false;
+    }
   }
   rte_eth_conf conf{};  // no offloads, no RSS: one queue pair for now
-  conf.rxmode.mtu = cfg.mtu;
+  conf.rxmode.mtu = DeviceMtu(cfg.mtu, info);
   ret = rte_eth_dev_configure(port_id_, nb_queues, nb_queues, &conf);
   if (ret != 0) {
     *error = DpdkError("configure failed", port_id_, ret);
@@ -161,14 +243,27 @@ bool DpdkDevice::Configure(const DpdkPortConfig& cfg, uint16_t nb_queues,
   return true;
 }
 
+uint16_t DpdkDevice::DeviceMtu(uint16_t mtu, const rte_eth_dev_info& info) const {
+  constexpr uint32_t kOverhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+  if (caps_.driver != kMemifDriver || info.max_rx_pktlen <= kOverhead) return mtu;
+  return static_cast<uint16_t>(std::min<uint32_t>(mtu, info.max_rx_pktlen - kOverhead));
+}
+
 bool DpdkDevice::SetMtu(uint16_t mtu, std::string* error) {
+  uint16_t actual = 0;
+  if (caps_.driver == kMemifDriver) {
+    // memif has no MTU operation; ustack bounds its frames by bsize (see memif_args.h).
+    caps_.configured_mtu = rte_eth_dev_get_mtu(port_id_, &actual) == 0 ? actual : 0;
+    mtu_ = mtu;
+    return true;
+  }
   const int ret = rte_eth_dev_set_mtu(port_id_, mtu);
   if (ret != 0 && ret != -ENOTSUP) {
     *error = DpdkError("setting MTU " + std::to_string(mtu) + " failed", port_id_, ret);
     return false;
   }
-  uint16_t actual = 0;
   mtu_ = rte_eth_dev_get_mtu(port_id_, &actual) == 0 && actual != 0 ? actual : mtu;
+  caps_.configured_mtu = mtu_;
   return true;
 }
 
@@ -230,12 +325,18 @@ uint16_t DpdkPort::RxBurst(std::span<Packet> out, Instant /*now*/) {
     std::array<rte_mbuf*, kChunk> mbufs;
     const uint16_t want = static_cast<uint16_t>(std::min<size_t>(kChunk, limit - total));
     const uint16_t n = rte_eth_rx_burst(port_id_, queue_id_, mbufs.data(), want);
+    uint16_t kept = 0;
     for (uint16_t i = 0; i < n; ++i) {
+      if (mbufs[i]->nb_segs != 1) {  // more than one mbuf can hold: see RxBurst in the header
+        rte_pktmbuf_free(mbufs[i]);
+        ++stats_.rx_dropped;
+        continue;
+      }
       stats_.rx_bytes += rte_pktmbuf_pkt_len(mbufs[i]);
-      out[total + i] = Packet(mbufs[i]);  // adopts the mbuf
+      out[total + kept++] = Packet(mbufs[i]);  // adopts the mbuf
     }
-    stats_.rx_packets += n;
-    total += n;
+    stats_.rx_packets += kept;
+    total += kept;
     if (n < want) break;
   }
   return static_cast<uint16_t>(total);

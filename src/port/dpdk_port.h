@@ -23,7 +23,7 @@ struct DpdkPortConfig {
   uint16_t port_id = 0;
   uint16_t rx_desc = 1024;  // clamped to the device's limits
   uint16_t tx_desc = 1024;
-  uint16_t mtu = 1500;
+  uint16_t mtu = 1500;  // see DpdkCapabilities::usable_max_mtu
   bool promiscuous = false;
 };
 
@@ -32,7 +32,12 @@ struct DpdkCapabilities {
   std::string driver;  // e.g. "net_af_packet"
   std::string name;    // ethdev name, e.g. "net_af_packet0"
   uint16_t min_mtu = 0;
-  uint16_t max_mtu = 0;
+  uint16_t max_mtu = 0;  // the device's MTU range (dev_info) ...
+  // ... and the MTU the port can really carry: frames in one mbuf of the port's pool and
+  // within max_mtu, except on net_memif, whose dev_info claims 1518-byte frames: there frames
+  // must fit one memif packet buffer (bsize devarg, see memif_args.h).
+  uint16_t usable_max_mtu = 0;
+  std::string mtu_limit;  // what bounds usable_max_mtu, e.g. "net_memif bsize 9024"
   uint16_t max_rx_queues = 0;
   uint16_t max_tx_queues = 0;
   uint16_t reta_size = 0;         // RSS redirection table entries
@@ -49,6 +54,7 @@ struct DpdkCapabilities {
   bool tx_multi_segs = false;  // the device transmits mbuf chains
   uint16_t rx_desc = 0;        // descriptors per queue after clamping
   uint16_t tx_desc = 0;
+  uint16_t configured_mtu = 0;  // what the ethdev itself was configured with
 };
 
 // Counters kept by the device (rte_eth_stats_get), for all queues of the port.
@@ -69,13 +75,18 @@ class DpdkPort final : public Port {
  public:
   // Configures one rx and one tx queue on cfg.port_id with receive buffers from `pool`,
   // sets the MTU (where the driver supports it), starts the device and reads its MAC.
-  // Returns nullptr with *error set (DPDK's message included) on any failure.
+  // Returns nullptr with *error set (DPDK's message included) on any failure, including an
+  // MTU whose frames do not fit one mbuf of `pool` (see frame_size.h) or, on net_memif, one
+  // memif buffer; there an MTU above 1500 leaves the ethdev configured at 1500, which memif's
+  // data path ignores.
   static std::unique_ptr<DpdkPort> Open(const DpdkPortConfig& cfg, PacketPool& pool,
                                         std::string* error);
   ~DpdkPort() override;
   DpdkPort(const DpdkPort&) = delete;
   DpdkPort& operator=(const DpdkPort&) = delete;
 
+  // Frames that arrive as mbuf chains (no scatter is configured, but net_memif chains a
+  // frame longer than one mbuf) are dropped and counted in stats().rx_dropped.
   uint16_t RxBurst(std::span<Packet> out, Instant now) override;
   uint16_t TxBurst(std::span<Packet> pkts, Instant now) override;
   MacAddr mac() const override { return mac_; }

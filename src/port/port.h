@@ -17,6 +17,7 @@ struct PortStats {
   uint64_t tx_packets = 0;
   uint64_t tx_bytes = 0;
   uint64_t tx_dropped = 0;  // frames the device would not take
+  uint64_t rx_dropped = 0;  // frames the port received but dropped (e.g. mbuf chains)
 };
 
 class Port {
@@ -30,8 +31,8 @@ class Port {
   virtual uint16_t TxBurst(std::span<Packet> pkts, Instant now) = 0;
 
   virtual MacAddr mac() const = 0;
-  virtual uint16_t mtu() const = 0;        // largest IP packet, e.g. 1500
-  virtual rte_mempool* pool() const = 0;   // where transmit packets are allocated
+  virtual uint16_t mtu() const = 0;       // largest IP packet, e.g. 1500
+  virtual rte_mempool* pool() const = 0;  // where transmit packets are allocated
   virtual PortStats stats() const = 0;
 };
 

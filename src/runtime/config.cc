@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include "port/frame_size.h"
+
 namespace ustack {
 namespace {
 
@@ -180,7 +182,9 @@ const std::array kKeys = {
     KeyDef{"port0", "gateway",
            [](UstackConfig& c, std::string_view v) { return SetAddr(v, &c.port0.gateway); }},
     KeyDef{"port0", "mtu",
-           [](UstackConfig& c, std::string_view v) { return SetNum(v, 576, 9000, &c.port0.mtu); }},
+           [](UstackConfig& c, std::string_view v) {
+             return SetNum(v, kMinPortMtu, kMaxPortMtu, &c.port0.mtu);
+           }},
     KeyDef{"pcap", "enable",
            [](UstackConfig& c, std::string_view v) { return SetBool(v, &c.pcap.enable); }},
     KeyDef{

@@ -5,7 +5,8 @@
 //
 //   [dpdk]  lcore_mask (hex), memory (MB), no_huge (0/1), file_prefix, eal_args (extra EAL
 //           arguments, split on whitespace), port_id, promiscuous (0/1)
-//   [port0] addr (required), netmask, broadcast, gateway, mtu
+//   [port0] addr (required), netmask, broadcast, gateway, mtu (576..65393; above 1500 see
+//           DpdkPort and port/memif_args.h)
 //   [pcap]  enable (0/1), snaplen, savepath
 //   [tcp]   send_buffer, receive_buffer (initial sizes), send_buffer_max, receive_buffer_max
 //           (autosizing limits, not below the initial sizes), time_wait_ms, delayed_ack_ms,
@@ -41,9 +42,9 @@ struct DpdkSection {
 struct PortSection {
   Ipv4Addr addr;
   Ipv4Addr netmask = Ipv4Addr::Of(255, 255, 255, 0);
-  Ipv4Addr broadcast;  // Any: derived from addr and netmask
-  Ipv4Addr gateway;    // Any: no default route
-  uint16_t mtu = 1500;
+  Ipv4Addr broadcast;   // Any: derived from addr and netmask
+  Ipv4Addr gateway;     // Any: no default route
+  uint16_t mtu = 1500;  // largest IP packet; frames are 14 bytes longer
 };
 
 struct PcapSection {

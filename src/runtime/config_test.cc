@@ -147,7 +147,10 @@ TEST(ConfigTest, BadNumbers) {
   EXPECT_EQ(ErrorOf("[dpdk]\nmemory=-1\n"),
             "conf/bad.ini:2: [dpdk] memory: '-1' is not a decimal number");
   EXPECT_EQ(ErrorOf("[port0]\nmtu=100000\n"),
-            "conf/bad.ini:2: [port0] mtu: value 100000 is out of range [576, 9000]");
+            "conf/bad.ini:2: [port0] mtu: value 100000 is out of range [576, 65393]");
+  // One mbuf holds a whole frame: 128 bytes of headroom + 14 of Ethernet + 65393 = 65535.
+  EXPECT_EQ(ErrorOf("[port0]\nmtu=65394\n"),
+            "conf/bad.ini:2: [port0] mtu: value 65394 is out of range [576, 65393]");
   EXPECT_EQ(ErrorOf("[dpdk]\nport_id=\n"),
             "conf/bad.ini:2: [dpdk] port_id: '' is not a decimal number");
   EXPECT_EQ(ErrorOf("[dpdk]\nport_id=99999999999999999999999\n"),

@@ -10,7 +10,9 @@
 #include <ctime>
 
 #include "port/dpdk_port.h"
+#include "port/frame_size.h"
 #include "port/impaired_port.h"
+#include "port/memif_args.h"
 #include "port/pcapng_port.h"
 #include "runtime/eal.h"
 #include "runtime/idle_policy.h"
@@ -50,12 +52,17 @@ std::unique_ptr<Runtime> Runtime::Create(const UstackConfig& cfg, const std::str
 }
 
 bool Runtime::Start(const std::string& program, std::string* error) {
-  if (!InitEal(cfg_.dpdk, program, error)) return false;
+  // Frames above 1500 bytes: memif buffers (bsize) and mbufs that hold a whole frame.
+  DpdkSection dpdk = cfg_.dpdk;
+  dpdk.eal_args = WithMemifBufferSize(dpdk.eal_args, cfg_.port0.mtu);
+  if (!InitEal(dpdk, program, error)) return false;
   eal_started_ = true;
-  pool_ = std::make_unique<PacketPool>("ustack_pool0", kPoolMbufs);
+  const uint16_t room = DataRoomForMtu(cfg_.port0.mtu);
+  const unsigned mbufs = PoolMbufsFor(room, kPoolMbufs);
+  pool_ = std::make_unique<PacketPool>("ustack_pool0", mbufs, room);
   if (!pool_->ok()) {
-    *error = "cannot create a pool of " + std::to_string(kPoolMbufs) +
-             " mbufs (is [dpdk] memory large enough?)";
+    *error = "cannot create a pool of " + std::to_string(mbufs) + " mbufs of " +
+             std::to_string(room) + " bytes (is [dpdk] memory large enough?)";
     return false;
   }
   DpdkPortConfig pc;
@@ -71,8 +78,11 @@ bool Runtime::Start(const std::string& program, std::string* error) {
   }
   // Zero-copy send may chain the application's mbufs into segments only where the device
   // transmits mbuf chains and no wrapper (impairment, capture) looks at whole frames.
-  const bool attach = static_cast<DpdkPort*>(port.get())->capabilities().tx_multi_segs &&
-                      !cfg_.impair.enable && !cfg_.pcap.enable;
+  const DpdkCapabilities& caps = static_cast<DpdkPort*>(port.get())->capabilities();
+  const bool attach = caps.tx_multi_segs && !cfg_.impair.enable && !cfg_.pcap.enable;
+  const std::string mtu_note = "up to " + std::to_string(caps.usable_max_mtu) + ": " +
+                               caps.mtu_limit + "; device at " +
+                               std::to_string(caps.configured_mtu);
   if (cfg_.impair.enable) port = WrapImpaired(std::move(port));
   if (cfg_.pcap.enable) {
     capture_path_ =
@@ -90,9 +100,9 @@ bool Runtime::Start(const std::string& program, std::string* error) {
   stack_cfg.tcp.zero_copy_attach = attach;
   stack_ = std::make_unique<Stack>(std::move(port), stack_cfg, Stack::Now());
   sockets_ = std::make_unique<SocketApi>(*stack_);
-  std::fprintf(stderr, "ustack: port %u mac %s addr %s mtu %u%s%s\n", cfg_.dpdk.port_id,
-               mac.ToString().c_str(), cfg_.port0.addr.ToString().c_str(), cfg_.port0.mtu,
-               capture_path_.empty() ? "" : " capture ", capture_path_.c_str());
+  std::fprintf(stderr, "ustack: port %u mac %s addr %s mtu %u (%s)%s%s\n", cfg_.dpdk.port_id,
+               mac.ToString().c_str(), cfg_.port0.addr.ToString().c_str(), stack_->port().mtu(),
+               mtu_note.c_str(), capture_path_.empty() ? "" : " capture ", capture_path_.c_str());
   return true;
 }
 
@@ -145,7 +155,10 @@ int Runtime::Run(const std::function<void()>& on_iteration) {
     const Instant now = Stack::Now();
     sockets_->set_now(now);
     const size_t rx = stack_->Poll(now);
-    if (on_iteration) on_iteration();
+    if (on_iteration) {
+      on_iteration();
+      stack_->Flush(now);
+    }
     const uint64_t tx = stack_->port().stats().tx_packets;
     const bool active = rx > 0 || tx != tx_seen;
     tx_seen = tx;

@@ -134,7 +134,8 @@ void Stack::PrintCounters(FILE* out, bool all) const {
              {"rx_bytes", p.rx_bytes},
              {"tx_packets", p.tx_packets},
              {"tx_bytes", p.tx_bytes},
-             {"tx_dropped", p.tx_dropped}},
+             {"tx_dropped", p.tx_dropped},
+             {"rx_dropped", p.rx_dropped}},
             all);
   PrintNet(out, net_->counters(), all);
   PrintTcp(out, tcp_->counters(), all);

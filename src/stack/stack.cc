@@ -53,9 +53,13 @@ size_t Stack::Poll(Instant now) {
   timers_.Advance(now);
   const uint16_t n = port_->RxBurst(std::span(burst_.data(), rx_burst_), now);
   for (uint16_t i = 0; i < n; ++i) net_->Input(std::move(burst_[i]), now);
+  Flush(now);
+  return n;
+}
+
+void Stack::Flush(Instant now) {
   tcp_->Flush(now);
   net_->FlushTx(now);
-  return n;
 }
 
 }  // namespace ustack

@@ -37,6 +37,10 @@ class Stack {
   // One iteration: expire timers, receive and process a burst, flush coalesced output.
   // Returns the number of frames received (0 means the iteration found no input).
   size_t Poll(Instant now);
+  // Sends what the application queued since the last Poll (coalesced TCP output and queued
+  // frames) without waiting for the next iteration's Poll: a run loop calls it right after
+  // the application's turn, so a reply leaves in the iteration that produced it.
+  void Flush(Instant now);
   // The earliest instant at which Poll must run again if no input arrives (for sleeping).
   Instant NextDeadline() const { return timers_.NextDeadline(); }
   // Reads the monotonic clock. The only clock read in the stack; protocol code gets `now`.
