@@ -1,5 +1,6 @@
 // Internet checksum (RFC 1071) with incremental update (RFC 1624).
-// Sums are accumulated in 32 bits (or wider) and folded once at the end.
+// Sums are accumulated in 32 bits (or wider) and folded once at the end. Long inputs use a
+// SIMD kernel chosen once from the CPU's features (checksum_impl.h), else a portable loop.
 #pragma once
 
 #include <bit>
@@ -13,6 +14,12 @@ namespace ustack {
 // Adds the bytes to a running one's-complement sum. `odd_offset` tells whether the data
 // starts at an odd byte offset of the checksummed whole (so chained mbufs can be summed).
 uint64_t ChecksumAdd(uint64_t sum, std::span<const uint8_t> data, bool odd_offset = false);
+
+// Copies src to dst (src.size() bytes) and adds them to the running sum in the same pass, as
+// ChecksumAdd(sum, src, odd_offset) would. dst and src must not overlap (dst may start at any
+// address). Uses AVX2 or AVX-512 when the CPU has them (chosen once, at first use).
+uint64_t ChecksumCopy(uint8_t* dst, std::span<const uint8_t> src, uint64_t sum,
+                      bool odd_offset = false);
 
 // Folds a running sum to 16 bits (not complemented).
 uint16_t ChecksumFold(uint64_t sum);

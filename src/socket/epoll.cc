@@ -1,8 +1,8 @@
 // Readiness for sockets and epoll instances with Linux semantics: level-triggered by default,
 // EPOLLET reports on changes only, EPOLLONESHOT disables the watch after one report until
 // EPOLL_CTL_MOD, EPOLLERR and EPOLLHUP are always reported. See socket_objects.h.
-#include <algorithm>
 #include <cerrno>
+#include <memory>
 
 #include "socket/kqueue.h"
 #include "socket/socket_objects.h"
@@ -10,12 +10,16 @@
 namespace ustack {
 
 SocketObj::~SocketObj() {
-  while (!watches_.empty()) watches_.back()->ep->Forget(watches_.back());
+  while (ListNode* n = watches_.front()) {
+    Watch* w = static_cast<OwnedNode<Watch>*>(n)->owner();
+    w->ep->Forget(w);
+  }
   while (!knotes_.empty()) knotes_.back()->kq->Forget(knotes_.back());
 }
 
 void SocketObj::OnEvents(uint32_t events) {
-  for (Watch* w : watches_) {
+  for (ListNode* n = watches_.front(); n; n = watches_.Next(n)) {
+    Watch* w = static_cast<OwnedNode<Watch>*>(n)->owner();
     // As in Linux, a change only wakes watches interested in one of the changed bits.
     if (!w->disabled && (events & (w->mask | EPOLLERR | EPOLLHUP)) != 0) w->ep->MarkReady(w);
   }
@@ -38,27 +42,37 @@ uint32_t TcpSock::Readiness() const {
 }
 
 EpollObj::~EpollObj() {
-  for (auto& [fd, w] : watches_) {
-    auto& v = w.sock->watches();
-    v.erase(std::remove(v.begin(), v.end(), &w), v.end());
-  }
+  // Each Watch's nodes unlink themselves from the sockets' lists and the ready list.
+  by_fd_.clear();
+  spare_.clear();
 }
 
 int EpollObj::Add(int fd, SocketObj* s, const epoll_event& ev) {
-  const auto [it, added] = watches_.try_emplace(fd, this, s, fd);
-  if (!added) return -EEXIST;
-  Watch* w = &it->second;
+  if (fd < 0) return -EBADF;
+  if (Find(fd)) return -EEXIST;
+  if (static_cast<size_t>(fd) >= by_fd_.size()) by_fd_.resize(static_cast<size_t>(fd) + 1);
+  std::unique_ptr<Watch>& slot = by_fd_[static_cast<size_t>(fd)];
+  if (spare_.empty()) {
+    slot = std::make_unique<Watch>();
+  } else {
+    slot = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  Watch* w = slot.get();
+  w->ep = this;
+  w->sock = s;
+  w->fd = fd;
   w->mask = ev.events;
   w->data = ev.data;
-  s->watches().push_back(w);
+  w->disabled = false;
+  s->watches().PushBack(&w->sock_node);
   if (s->Readiness() & (w->mask | EPOLLERR | EPOLLHUP)) MarkReady(w);
   return 0;
 }
 
 int EpollObj::Modify(int fd, const epoll_event& ev) {
-  auto it = watches_.find(fd);
-  if (it == watches_.end()) return -ENOENT;
-  Watch* w = &it->second;
+  Watch* w = Find(fd);
+  if (!w) return -ENOENT;
   if (w->mask & EPOLLEXCLUSIVE) return -EINVAL;  // as Linux: an exclusive watch cannot change
   w->mask = ev.events;
   w->data = ev.data;
@@ -68,17 +82,17 @@ int EpollObj::Modify(int fd, const epoll_event& ev) {
 }
 
 int EpollObj::Remove(int fd) {
-  auto it = watches_.find(fd);
-  if (it == watches_.end()) return -ENOENT;
-  Forget(&it->second);
+  Watch* w = Find(fd);
+  if (!w) return -ENOENT;
+  Forget(w);
   return 0;
 }
 
 void EpollObj::Forget(Watch* w) {
-  auto& v = w->sock->watches();
-  v.erase(std::remove(v.begin(), v.end(), w), v.end());
-  const int fd = w->fd;  // a copy: the key must outlive the node erase destroys
-  watches_.erase(fd);    // destroys w, unlinking it from the ready list
+  w->sock_node.Unlink();
+  w->ready_node.Unlink();
+  w->sock = nullptr;
+  spare_.push_back(std::move(by_fd_[static_cast<size_t>(w->fd)]));
 }
 
 int EpollObj::Wait(epoll_event* out, int max) {

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
-#include <set>
 #include <vector>
 
+#include "socket/free_fds.h"
 #include "socket/socket_api.h"
 #include "socket/socket_objects.h"
 #include "socket/tcp_ports.h"
@@ -24,7 +24,7 @@ inline constexpr int kFdMax = 1 << 20;  // dup2() targets above this fail with E
 struct SocketApi::Impl {
   std::vector<std::shared_ptr<FdObject>> table;
   std::vector<uint8_t> cloexec;  // FD_CLOEXEC per table slot
-  std::set<int> free_fds;
+  FreeFds free_fds;              // free slots below table.size()
   std::vector<uint8_t> scratch;  // gather/scatter buffer for readv/writev/sendmsg/recvmsg
   TcpPorts tcp_ports;
   ZcBuffers zc;                      // receive buffers lent to the application (zero-copy receive)
@@ -35,10 +35,8 @@ struct SocketApi::Impl {
   // The lowest free fd that is >= min_fd (F_DUPFD); -EMFILE past kFdMax.
   int InsertAtLeast(std::shared_ptr<FdObject> obj, int min_fd) {
     const int min_idx = std::max(min_fd, kFdBase) - kFdBase;
-    auto it = free_fds.lower_bound(min_idx);
-    if (it != free_fds.end()) {
-      const int idx = *it;
-      free_fds.erase(it);
+    if (const int idx = free_fds.LowestAtLeast(min_idx); idx >= 0) {
+      free_fds.Remove(idx);
       table[static_cast<size_t>(idx)] = std::move(obj);
       cloexec[static_cast<size_t>(idx)] = 0;
       return idx + kFdBase;
@@ -51,11 +49,11 @@ struct SocketApi::Impl {
   int InsertAt(std::shared_ptr<FdObject> obj, int fd) {
     const size_t idx = static_cast<size_t>(fd - kFdBase);
     while (table.size() <= idx) {
-      free_fds.insert(static_cast<int>(table.size()));
+      free_fds.Add(static_cast<int>(table.size()));
       table.emplace_back();
       cloexec.push_back(0);
     }
-    free_fds.erase(static_cast<int>(idx));
+    free_fds.Remove(static_cast<int>(idx));
     table[idx] = std::move(obj);
     cloexec[idx] = 0;
     return fd;
@@ -71,7 +69,7 @@ struct SocketApi::Impl {
   std::shared_ptr<FdObject> Take(int fd) {
     const int idx = fd - kFdBase;
     std::shared_ptr<FdObject> obj = std::move(table[static_cast<size_t>(idx)]);
-    free_fds.insert(idx);
+    free_fds.Add(idx);
     return obj;
   }
   bool Cloexec(int fd) const { return Get(fd) && cloexec[static_cast<size_t>(fd - kFdBase)]; }

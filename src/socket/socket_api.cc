@@ -121,6 +121,7 @@ int SocketApi::AcceptNow(int fd, sockaddr* addr, socklen_t* len, int flags) {
   }
   if (t->state != TcpSockState::kListening) return -EINVAL;
   if (addr && !len) return -EFAULT;
+  if (t->listener->accept_queue_length() == 0) return -EAGAIN;  // before allocating a socket
   auto child = std::make_shared<TcpSock>();
   TcpConnection* c = stack_.tcp().Accept(t->listener, child.get());
   if (!c) return -EAGAIN;

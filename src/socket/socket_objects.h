@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "base/addr.h"
@@ -27,16 +26,20 @@ class EpollObj;
 class SocketObj;
 struct Knote;
 
-// One socket's registration in one epoll instance.
+// One socket's registration in one epoll instance. Owned by the epoll, which reuses it for
+// later registrations once it is removed; on the socket's list of watches while registered.
 struct Watch {
-  explicit Watch(EpollObj* e, SocketObj* s, int f) : ep(e), sock(s), fd(f), ready_node(this) {}
-  EpollObj* ep;
-  SocketObj* sock;
-  int fd;
+  Watch() : ready_node(this), sock_node(this) {}
+  Watch(const Watch&) = delete;
+  Watch& operator=(const Watch&) = delete;
+  EpollObj* ep = nullptr;
+  SocketObj* sock = nullptr;
+  int fd = -1;
   uint32_t mask = 0;  // EPOLL* bits asked for, including EPOLLET / EPOLLONESHOT
   epoll_data_t data{};
   bool disabled = false;  // EPOLLONESHOT fired; re-armed by EPOLL_CTL_MOD
   OwnedNode<Watch> ready_node;
+  OwnedNode<Watch> sock_node;  // on sock->watches()
 };
 
 enum class ObjKind { kTcp, kUdp, kPair, kEpoll, kKqueue };
@@ -68,7 +71,7 @@ class SocketObj : public FdObject, public EventSink {
   virtual uint32_t Readiness() const = 0;
   void OnEvents(uint32_t events) override;
 
-  std::vector<Watch*>& watches() { return watches_; }
+  ListHead& watches() { return watches_; }  // of Watch::sock_node
   std::vector<Knote*>& knotes() { return knotes_; }
 
   Duration rcv_timeout = Duration::Nanos(0);  // SO_RCVTIMEO; zero waits forever
@@ -79,7 +82,7 @@ class SocketObj : public FdObject, public EventSink {
   int sndbuf = 0;                             // SO_SNDBUF as set (0: the default)
 
  private:
-  std::vector<Watch*> watches_;
+  ListHead watches_;
   std::vector<Knote*> knotes_;
 };
 
@@ -110,6 +113,11 @@ class TcpSock final : public SocketObj {
   int keep_cnt = 9;        // TCP_KEEPCNT
   TcpListener* listener = nullptr;
   TcpConnection* conn = nullptr;
+  // The other holders of held_port while port_held (TcpPorts' chain, tcp_ports.h).
+  TcpSock* port_prev = nullptr;
+  TcpSock* port_next = nullptr;
+  uint16_t held_port = 0;
+  bool port_held = false;
 };
 
 class UdpSock final : public SocketObj {
@@ -167,9 +175,17 @@ class EpollObj final : public FdObject {
   void Forget(Watch* w);
 
  private:
-  // The watches live in the map's nodes (one allocation per EPOLL_CTL_ADD); node addresses
-  // stay put when the map rehashes, so sockets and the ready list may point at them.
-  std::unordered_map<int, Watch> watches_;
+  Watch* Find(int fd) const {
+    return fd >= 0 && static_cast<size_t>(fd) < by_fd_.size()
+               ? by_fd_[static_cast<size_t>(fd)].get()
+               : nullptr;
+  }
+
+  // Watches by fd (null: not registered), each in its own allocation so that sockets and the
+  // ready list may point at it while the vector grows; removed watches wait in spare_ for the
+  // next EPOLL_CTL_ADD, so steady registering and removing does not allocate.
+  std::vector<std::unique_ptr<Watch>> by_fd_;
+  std::vector<std::unique_ptr<Watch>> spare_;
   ListHead ready_;
 };
 

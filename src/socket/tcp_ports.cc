@@ -13,9 +13,8 @@ bool Overlap(Ipv4Addr a, Ipv4Addr b) { return a.IsAny() || b.IsAny() || a == b; 
 }  // namespace
 
 bool TcpPorts::Conflicts(const TcpSock* s, Ipv4Addr addr, uint16_t port) const {
-  auto [lo, hi] = held_.equal_range(port);
-  for (auto it = lo; it != hi; ++it) {
-    const TcpSock* o = it->second;
+  const Chain* chain = held_.Find(port);
+  for (const TcpSock* o = chain ? chain->head : nullptr; o; o = o->port_next) {
     if (o == s || !Overlap(o->bound_addr, addr)) continue;
     if (s->reuse_port && o->reuse_port) continue;
     if (s->reuse_addr && o->reuse_addr && o->state != TcpSockState::kListening) continue;
@@ -32,7 +31,7 @@ int TcpPorts::Reserve(TcpSock* s, Ipv4Addr addr, uint16_t port, Random& random,
         tcp.PortHeldAfterClose(addr, port, s->reuse_addr, s->reuse_port)) {
       return -EADDRINUSE;
     }
-    held_.emplace(port, s);
+    Add(s, port);
     return port;
   }
   // Like the TCP layer's ephemeral ports (Linux's default range): a random start, then the
@@ -41,22 +40,41 @@ int TcpPorts::Reserve(TcpSock* s, Ipv4Addr addr, uint16_t port, Random& random,
   const uint32_t start = static_cast<uint32_t>(random.Below(kSpan));
   for (uint32_t i = 0; i < kSpan; ++i) {
     const auto p = static_cast<uint16_t>(kLo + (start + i) % kSpan);
-    if (held_.count(p) == 0 && !tcp.PortHeldAfterClose(addr, p, false, false)) {
-      held_.emplace(p, s);
+    if (!held_.Find(p) && !tcp.PortHeldAfterClose(addr, p, false, false)) {
+      Add(s, p);
       return p;
     }
   }
   return -EADDRNOTAVAIL;
 }
 
-void TcpPorts::Release(const TcpSock* s, uint16_t port) {
-  auto [lo, hi] = held_.equal_range(port);
-  for (auto it = lo; it != hi; ++it) {
-    if (it->second == s) {
-      held_.erase(it);
-      return;
-    }
+void TcpPorts::Add(TcpSock* s, uint16_t port) {
+  if (s->port_held) Release(s, s->held_port);  // one port per socket
+  s->port_held = true;
+  s->held_port = port;
+  s->port_prev = nullptr;
+  if (Chain* chain = held_.Find(port)) {
+    s->port_next = chain->head;
+    chain->head->port_prev = s;
+    chain->head = s;
+    return;
   }
+  s->port_next = nullptr;
+  held_.Insert(Chain{port, s});
+}
+
+void TcpPorts::Release(TcpSock* s, uint16_t port) {
+  if (!s->port_held || s->held_port != port) return;
+  if (s->port_next) s->port_next->port_prev = s->port_prev;
+  if (s->port_prev) {
+    s->port_prev->port_next = s->port_next;
+  } else if (s->port_next) {
+    held_.Find(port)->head = s->port_next;
+  } else {
+    held_.Erase(port);
+  }
+  s->port_held = false;
+  s->port_prev = s->port_next = nullptr;
 }
 
 }  // namespace ustack

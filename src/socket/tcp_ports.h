@@ -8,13 +8,16 @@
 // Linux: the TCP layer keeps those holds (TcpLayer::PortHeldAfterClose) and Reserve asks it.
 // Not seen here: ports the TCP layer picks for connect() on an unbound socket while the
 // socket is open. Private to the socket layer; holds non-owning pointers that
-// SocketApi removes (Release) before a socket is destroyed.
+// SocketApi removes (Release) before a socket is destroyed. The holders of one port form a
+// chain through the sockets themselves (TcpSock::port_next/port_prev) whose head sits in a
+// flat table by port, so holding and releasing a port does not allocate in steady state.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <map>
 
 #include "base/addr.h"
+#include "base/flat_table.h"
 #include "base/random.h"
 #include "tcp/tcp.h"
 
@@ -32,11 +35,24 @@ class TcpPorts {
   // Returns the port, or -EADDRINUSE (-EADDRNOTAVAIL when no ephemeral port is free).
   int Reserve(TcpSock* s, Ipv4Addr addr, uint16_t port, Random& random, const TcpLayer& tcp);
   // Adds a holder without checking (an accepted socket shares its listener's port).
-  void Add(TcpSock* s, uint16_t port) { held_.emplace(port, s); }
-  void Release(const TcpSock* s, uint16_t port);
+  void Add(TcpSock* s, uint16_t port);
+  void Release(TcpSock* s, uint16_t port);
 
  private:
-  std::multimap<uint16_t, TcpSock*> held_;
+  struct Chain {
+    uint16_t port = 0;
+    TcpSock* head = nullptr;
+  };
+  struct ChainPort {
+    uint16_t operator()(const Chain& c) const { return c.port; }
+  };
+  struct PortHash {  // ports are chosen locally (bind, ephemeral picks), not by peers
+    size_t operator()(uint16_t port) const {
+      const uint64_t x = uint64_t{port} * 0x9e3779b97f4a7c15ULL;
+      return static_cast<size_t>(x ^ (x >> 32));
+    }
+  };
+  FlatTable<Chain, uint16_t, ChainPort, PortHash> held_;
 };
 
 }  // namespace ustack

@@ -1,6 +1,8 @@
 // Stack: the per-core poll loop, see stack.h.
 #include "stack/stack.h"
 
+#include "stack/tsc_clock.h"
+
 #include <sys/random.h>
 
 #include <array>
@@ -42,11 +44,7 @@ Stack::~Stack() {
   net_.reset();
 }
 
-Instant Stack::Now() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return Instant::FromNanos(static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec);
-}
+Instant Stack::Now() { return TscClock::Process().Now(); }
 
 size_t Stack::Poll(Instant now) {
   ++polls_;

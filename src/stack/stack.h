@@ -43,7 +43,8 @@ class Stack {
   void Flush(Instant now);
   // The earliest instant at which Poll must run again if no input arrives (for sleeping).
   Instant NextDeadline() const { return timers_.NextDeadline(); }
-  // Reads the monotonic clock. The only clock read in the stack; protocol code gets `now`.
+  // Reads the monotonic clock (through the TSC where the kernel's clock is on it, see
+  // tsc_clock.h). The only clock read in the stack; protocol code gets `now`.
   static Instant Now();
 
   Port& port() { return *port_; }

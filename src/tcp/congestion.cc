@@ -3,8 +3,6 @@
 
 #include <algorithm>
 
-#include "tcp/cubic.h"
-
 namespace ustack {
 
 void RenoCongestion::SetMss(uint32_t mss) {
@@ -40,11 +38,6 @@ void RenoCongestion::SetWindow(uint32_t cwnd, uint32_t ssthresh) {
   ssthresh_ = std::max(ssthresh, 2 * mss_);
   acked_in_ca_ = 0;
   initial_ = false;
-}
-
-std::unique_ptr<CongestionControl> MakeCongestionControl(TcpCongestionAlgo algo, uint32_t mss) {
-  if (algo == TcpCongestionAlgo::kCubic) return std::make_unique<CubicCongestion>(mss);
-  return std::make_unique<RenoCongestion>(mss);
 }
 
 void RenoCongestion::OnLoss(uint32_t bytes_in_flight, Instant) {

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 
 #include "base/time.h"
 #include "tcp/tcp.h"
@@ -38,9 +37,6 @@ class CongestionControl {
   virtual void SetRtt(Duration srtt) { (void)srtt; }
   virtual const char* name() const = 0;
 };
-
-// Makes the controller `algo` for a connection whose MSS is `mss`.
-std::unique_ptr<CongestionControl> MakeCongestionControl(TcpCongestionAlgo algo, uint32_t mss);
 
 class RenoCongestion final : public CongestionControl {
  public:

@@ -30,7 +30,7 @@ Connection::Connection(TcpEngine& engine, const FourTuple& tuple, EventSink* sin
       delack_timer_(&Connection::DelackTimerFired, this),
       rtt_(engine.config().rto_initial, engine.config().rto_min, engine.config().rto_max,
            kClockGranularity),
-      cc_(MakeCongestionControl(engine.config().congestion, 536)),
+      cc_(engine.config().congestion, 536),
       keepalive_timer_(&Connection::KeepaliveTimerFired, this) {
   our_mss_ = ClampMss(engine.MssFor(tuple.remote), settings);  // TCP_MAXSEG
   snd_mss_ = std::min<uint16_t>(536, our_mss_);

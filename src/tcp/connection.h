@@ -26,6 +26,7 @@
 #include "buf/packet.h"
 #include "tcp/autosize.h"
 #include "tcp/congestion.h"
+#include "tcp/congestion_slot.h"
 #include "tcp/dsack_undo.h"
 #include "tcp/flow.h"
 #include "tcp/rack.h"
@@ -341,7 +342,7 @@ class Connection final : public TcpConnection {
   Timer delack_timer_;
   TimerKind timer_kind_ = TimerKind::kNone;
   RttEstimator rtt_;
-  std::unique_ptr<CongestionControl> cc_;
+  CongestionSlot cc_;
   bool rtt_timing_ = false;  // RFC 6298 3 / Karn: one segment timed at a time
   Seq32 rtt_seq_;
   Instant rtt_start_;

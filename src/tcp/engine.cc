@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <new>
 
 namespace ustack {
 namespace {
@@ -12,6 +13,21 @@ namespace {
 Connection* OwnerOf(ListNode* n) { return static_cast<OwnedNode<Connection>*>(n)->owner(); }
 
 bool BadAddress(Ipv4Addr a) { return a.IsAny() || a.IsBroadcast() || a.IsMulticast(); }
+
+// How many freed connections' memory is kept for reuse. None under AddressSanitizer, so a
+// use after free of a connection is still caught.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr size_t kSpareConnections = 0;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr size_t kSpareConnections = 0;
+#else
+constexpr size_t kSpareConnections = 256;
+#endif
+#else
+constexpr size_t kSpareConnections = 256;
+#endif
+static_assert(alignof(Connection) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 
 }  // namespace
 
@@ -22,13 +38,15 @@ TcpEngine::TcpEngine(IpOutput& ip, TimerWheel& timers, Random& random, const Tcp
       cfg_(cfg),
       isn_(random),
       cookies_(random),
-      table_(64, FourTupleHash{random.Next64()}),
+      table_(FourTupleHash{random.Next64()}, TupleOf{}, 64),
       port_hash_{random.Next64()},
-      next_ephemeral_(static_cast<uint32_t>(random.Next64())) {}
+      next_ephemeral_(static_cast<uint32_t>(random.Next64())),
+      port_holds_(port_hash_.key ^ 0x5bd1e9955bd1e995ULL) {}
 
 TcpEngine::~TcpEngine() {
   retired_.clear();
-  while (ListNode* n = all_.PopFront()) delete OwnerOf(n);
+  while (ListNode* n = all_.PopFront()) FreeConnection(OwnerOf(n));
+  for (void* p : spare_conns_) ::operator delete(p);
   listeners_.clear();
 }
 
@@ -40,8 +58,8 @@ uint16_t TcpEngine::MssFor(Ipv4Addr remote) const {
 }
 
 Connection* TcpEngine::Find(const FourTuple& t) const {
-  auto it = table_.find(t);
-  return it == table_.end() ? nullptr : it->second;
+  Connection* const* c = table_.Find(t);
+  return c ? *c : nullptr;
 }
 
 Listener* TcpEngine::FindListener(Ipv4Addr addr, uint16_t port) const {
@@ -284,9 +302,20 @@ Result<TcpConnection*> TcpEngine::Connect(Ipv4Addr local, uint16_t local_port, I
 
 Connection* TcpEngine::Create(const FourTuple& t, EventSink* sink, const TcpSockSettings& s,
                               Instant now) {
-  auto* c = new Connection(*this, t, sink, s, now);
+  void* mem = nullptr;
+  if (spare_conns_.empty()) {
+    mem = ::operator new(sizeof(Connection));
+  } else {
+    mem = spare_conns_.back();
+    spare_conns_.pop_back();
+  }
+  auto* c = new (mem) Connection(*this, t, sink, s, now);
   all_.PushBack(&c->all_node());
-  table_[t] = c;
+  if (Connection** slot = table_.Find(t)) {
+    *slot = c;  // not expected: callers look the tuple up first
+  } else {
+    table_.Insert(c);
+  }
   ++connection_count_;
   return c;
 }
@@ -307,51 +336,13 @@ void TcpEngine::CloseListener(TcpListener* l, Instant now) {
 }
 
 void TcpEngine::HoldPortAfterClose(Connection* c, bool reuse_addr, bool reuse_port) {
-  if (c->state() == TcpState::kClosed || c->retired() || held_by_.count(c)) return;
-  const PortHold key{c->tuple().local, reuse_addr, reuse_port};
-  held_by_.emplace(c, key);
-  auto& holds = port_holds_[c->tuple().local_port];
-  for (PortHold& h : holds) {
-    if (h.addr == key.addr && h.reuse_addr == reuse_addr && h.reuse_port == reuse_port) {
-      ++h.count;
-      return;
-    }
-  }
-  holds.push_back(key);
-  holds.back().count = 1;
+  if (c->state() == TcpState::kClosed || c->retired()) return;
+  port_holds_.Hold(c, c->tuple().local, c->tuple().local_port, reuse_addr, reuse_port);
 }
 
-void TcpEngine::DropPortHold(Connection* c) {
-  auto it = held_by_.find(c);
-  if (it == held_by_.end()) return;
-  const PortHold key = it->second;
-  held_by_.erase(it);
-  auto holds = port_holds_.find(c->tuple().local_port);
-  if (holds == port_holds_.end()) return;
-  auto& v = holds->second;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i].addr == key.addr && v[i].reuse_addr == key.reuse_addr &&
-        v[i].reuse_port == key.reuse_port && --v[i].count == 0) {
-      v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
-      break;
-    }
-  }
-  if (v.empty()) port_holds_.erase(holds);
-}
-
-// Linux's bind rules against a closed connection's socket (never listening): sharing needs
-// SO_REUSEPORT on both, or SO_REUSEADDR on both; otherwise overlapping addresses conflict.
 bool TcpEngine::PortHeldAfterClose(Ipv4Addr addr, uint16_t port, bool reuse_addr,
                                    bool reuse_port) const {
-  auto it = port_holds_.find(port);
-  if (it == port_holds_.end()) return false;
-  for (const PortHold& h : it->second) {
-    if (!addr.IsAny() && !h.addr.IsAny() && addr != h.addr) continue;
-    if (reuse_port && h.reuse_port) continue;
-    if (reuse_addr && h.reuse_addr) continue;
-    return true;
-  }
-  return false;
+  return port_holds_.Conflicts(addr, port, reuse_addr, reuse_port);
 }
 
 bool TcpEngine::AllowChallengeAck(Instant now) {
@@ -375,15 +366,14 @@ void TcpEngine::Flush(Instant now) {
 }
 
 void TcpEngine::Unhash(Connection* c) {
-  auto it = table_.find(c->tuple());
-  if (it != table_.end() && it->second == c) table_.erase(it);
+  table_.EraseIf(c->tuple(), [c](const Connection* x) { return x == c; });
 }
 
 void TcpEngine::Retire(Connection* c) {
   if (c->retired()) return;
   c->MarkRetired();
   Unhash(c);
-  if (!held_by_.empty()) DropPortHold(c);
+  if (!port_holds_.empty()) port_holds_.Drop(c);
   if (Listener* l = c->listener()) {
     l->Remove(c);
     c->set_listener(nullptr);
@@ -396,9 +386,18 @@ void TcpEngine::Retire(Connection* c) {
 void TcpEngine::Reap() {
   for (Connection* c : retired_) {
     --connection_count_;
-    delete c;
+    FreeConnection(c);
   }
   retired_.clear();
+}
+
+void TcpEngine::FreeConnection(Connection* c) {
+  c->~Connection();
+  if (spare_conns_.size() < kSpareConnections) {
+    spare_conns_.push_back(c);
+  } else {
+    ::operator delete(c);
+  }
 }
 
 }  // namespace ustack

@@ -12,12 +12,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/flat_table.h"
 #include "base/intrusive_list.h"
 #include "net/ip_output.h"
 #include "tcp/connection.h"
 #include "tcp/flow.h"
 #include "tcp/isn.h"
 #include "tcp/listener.h"
+#include "tcp/port_holds.h"
 #include "tcp/syn_cookies.h"
 #include "tcp/tcp.h"
 
@@ -76,18 +78,11 @@ class TcpEngine {
   Result<uint16_t> PickEphemeralPort(Ipv4Addr local, Ipv4Addr remote, uint16_t remote_port);
   Connection* Create(const FourTuple& t, EventSink* sink, const TcpSockSettings& s, Instant now);
   static uint64_t ListenKey(Ipv4Addr a, uint16_t port) { return uint64_t{a.v} << 16 | port; }
-  void DropPortHold(Connection* c);
+  void FreeConnection(Connection* c);
 
-  // Local ports that closed, not yet freed connections keep in use (HoldPortAfterClose):
-  // per port, how many connections hold it with each local address and option pair.
-  struct PortHold {
-    Ipv4Addr addr;
-    bool reuse_addr = false;
-    bool reuse_port = false;
-    uint32_t count = 0;
+  struct TupleOf {
+    const FourTuple& operator()(const Connection* c) const { return c->tuple(); }
   };
-  std::unordered_map<uint16_t, std::vector<PortHold>> port_holds_;
-  std::unordered_map<const Connection*, PortHold> held_by_;  // which hold each one counts in
 
   IpOutput& ip_;
   TimerWheel& timers_;
@@ -96,13 +91,19 @@ class TcpEngine {
   IsnGenerator isn_;
   SynCookies cookies_;
   TcpCounters counters_;
-  std::unordered_map<FourTuple, Connection*, FourTupleHash> table_;
+  FlatTable<Connection*, FourTuple, TupleOf, FourTupleHash> table_;
   FourTupleHash port_hash_;  // RFC 6056 F(), keyed with a secret
   uint32_t next_ephemeral_;  // RFC 6056 next_ephemeral
+  // Ports of closed, not yet freed connections (HoldPortAfterClose); keyed from
+  // port_hash_'s secret, no draw of its own, so the stack's random sequence stays as it was.
+  PortHolds port_holds_;
   std::unordered_map<uint64_t, std::unique_ptr<Listener>> listeners_;
   ListHead all_;
   ListHead flush_list_;
   std::vector<Connection*> retired_;
+  // Memory of freed connections kept for the next ones (at most kSpareConnections), so a
+  // short connection's largest object is not a fresh heap block each time.
+  std::vector<void*> spare_conns_;
   size_t connection_count_ = 0;
   Instant challenge_window_;
   uint32_t challenge_count_ = 0;

@@ -112,10 +112,11 @@ void Connection::SetQuickAck(bool on, Instant now) {
 }
 
 void Connection::SetCongestion(TcpCongestionAlgo algo) {
-  auto next = MakeCongestionControl(algo, MaxPayload());
-  if (SynAcked()) next->SetWindow(cc_->cwnd(), cc_->ssthresh());
-  next->SetRtt(rtt_.srtt());
-  cc_ = std::move(next);
+  const uint32_t cwnd = cc_->cwnd();
+  const uint32_t ssthresh = cc_->ssthresh();
+  cc_.Reset(algo, MaxPayload());
+  if (SynAcked()) cc_->SetWindow(cwnd, ssthresh);
+  cc_->SetRtt(rtt_.srtt());
 }
 
 // RFC 6191 2: with timestamps, a SYN whose TSval is newer than TS.Recent may reuse the

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base/byte_order.h"
+#include "base/checksum.h"
 #include "tcp/connection.h"
 #include "tcp/engine.h"
 
@@ -17,7 +18,22 @@ constexpr uint32_t kMaxUnscaledWindow = 65535;  // the 16-bit window field
 void EmitSegment(IpOutput& ip, TcpCounters& counters, const FourTuple& t, const TcpRepr& hdr,
                  Packet pkt, const SendBuffer* data, uint32_t data_off, uint32_t data_len,
                  Instant now, uint8_t tos) {
-  if (data_len > 0 && !data->AppendTo(pkt, data_off, data_len)) {
+  // Ring bytes (up to two spans: the ring may wrap) are copied and summed in one pass; other
+  // payloads (zero-copy extents) are appended and summed with the header afterwards.
+  std::span<const uint8_t> spans[2];
+  uint64_t payload_sum = 0;
+  const bool one_pass =
+      data_len > 0 && data_len <= UINT16_MAX && data->RingSpans(data_off, data_len, spans);
+  if (one_pass) {
+    uint8_t* d = pkt.Append(static_cast<uint16_t>(data_len));
+    if (!d) {
+      ++counters.drop_no_memory;
+      return;
+    }
+    payload_sum = ChecksumCopy(d, spans[0], 0);
+    payload_sum =
+        ChecksumCopy(d + spans[0].size(), spans[1], payload_sum, spans[0].size() % 2 == 1);
+  } else if (data_len > 0 && !data->AppendTo(pkt, data_off, data_len)) {
     ++counters.drop_no_memory;
     return;
   }
@@ -29,9 +45,10 @@ void EmitSegment(IpOutput& ip, TcpCounters& counters, const FourTuple& t, const 
   }
   hdr.Emit({h, hl});
   const uint32_t total = pkt.length();
-  // RFC 9293 3.1: checksum over the pseudo header, header and data.
-  StoreBe16(h + kTcpChecksumOffset,
-            TcpChecksumV4(t.local, t.remote, total, pkt.ChecksumSum(0, total)));
+  // RFC 9293 3.1: checksum over the pseudo header, header and data. The header's length is a
+  // multiple of 4, so the payload starts at an even offset and its sum simply adds.
+  const uint64_t sum = one_pass ? ChecksumAdd(payload_sum, {h, hl}) : pkt.ChecksumSum(0, total);
+  StoreBe16(h + kTcpChecksumOffset, TcpChecksumV4(t.local, t.remote, total, sum));
   ++counters.segs_out;
   if (hdr.flags & kTcpRst) ++counters.resets_out;
   Ipv4SendOptions opts;

@@ -52,6 +52,18 @@ class SendBuffer {
   // Appends bytes [offset, offset + len) to the segment `seg` (see above); false when they
   // are not all in the buffer or mbufs run out (seg then holds part of them).
   bool AppendTo(Packet& seg, uint32_t offset, uint32_t len) const;
+  // Bytes [offset, offset + len) where they lie in the ring (it may wrap: out[1] is then the
+  // part from the ring's start, else empty), for a caller that copies them itself (EmitSegment
+  // copies and checksums in one pass). False when they are not all ring bytes (zero-copy
+  // extents, or beyond size()). The spans are valid until the buffer next changes.
+  bool RingSpans(uint32_t offset, uint32_t len, std::span<const uint8_t> (&out)[2]) const {
+    if (!zc_.empty() || uint64_t{offset} + len > ring_len_ || len == 0) return false;
+    const uint32_t start = (head_ + offset) & (ring_size_ - 1);
+    const uint32_t first = len < ring_size_ - start ? len : ring_size_ - start;
+    out[0] = {ring_.get() + start, first};
+    out[1] = {ring_.get(), len - first};
+    return true;
+  }
   // Frees everything.
   void Clear();
 
