@@ -182,21 +182,7 @@ struct ChildConfig {
 };
 
 void RunChild(const ChildConfig& cc) {
-  std::vector<std::string> args = {"ustack-port-child",
-                                   "--no-huge",
-                                   "--no-pci",
-                                   "-m",
-                                   "256",
-                                   "--no-shconf",
-                                   "--no-telemetry",
-                                   "-l",
-                                   "0",
-                                   "--file-prefix=ustp" + std::to_string(getpid()),
-                                   "--vdev=" + cc.vdev,
-                                   "--log-level=lib.eal:error"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0 || DpdkPortCount() == 0) {
+  if (!InitChildEal("ustp", cc.vdev) || DpdkPortCount() == 0) {
     std::fprintf(stderr, "child: EAL did not start %s\n", cc.vdev.c_str());
     if (cc.may_fail) std::_Exit(kChildUnsupported);
     FAIL() << "EAL did not start with " << cc.vdev;

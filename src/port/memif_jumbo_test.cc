@@ -264,21 +264,7 @@ void Exchange(DpdkPort& port, const ChildSpec& s) {
 TEST(MemifJumboChild, Run) {
   ChildSpec s;
   if (!FromEnv(&s)) GTEST_SKIP() << "helper process of MemifJumboTest";
-  std::vector<std::string> args = {"ustack-jumbo-child",
-                                   "--no-huge",
-                                   "--no-pci",
-                                   "-m",
-                                   "256",
-                                   "--no-shconf",
-                                   "--no-telemetry",
-                                   "-l",
-                                   "0",
-                                   "--file-prefix=ustj" + std::to_string(getpid()),
-                                   "--vdev=" + s.vdev,
-                                   "--log-level=lib.eal:error"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0 || DpdkPortCount() != 1) {
+  if (!InitChildEal("ustj", s.vdev) || DpdkPortCount() != 1) {
     std::fprintf(stderr, "child: EAL did not start with %s\n", s.vdev.c_str());
     std::_Exit(kUnsupported);
   }
