@@ -1,19 +1,34 @@
 // ChunkRing: a FIFO of RecvChunks in a power-of-two ring that allocates nothing until the
-// first push (an idle connection's receive queue costs no heap) and doubles when full.
-// Invariants: count_ <= capacity_; slots outside [head_, head_ + count_) hold empty chunks.
+// first push (an idle connection's receive queue costs no heap) and doubles when full. With a
+// BlockCache, every size's storage comes from it and goes back to it (the cache keeps the
+// first size, kInitialBytes; larger ones pass through to the heap), and storage of the first
+// size goes back as soon as the ring is empty.
+// Invariants: count_ <= capacity_; slots outside [head_, head_ + count_) hold empty chunks;
+// slots_ holds capacity_ constructed chunks.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <utility>
 
+#include "base/block_cache.h"
 #include "tcp/recv_chunk.h"
 
 namespace ustack {
 
 class ChunkRing {
  public:
+  static constexpr size_t kInitialCapacity = 4;
+  static constexpr size_t kInitialBytes = kInitialCapacity * sizeof(RecvChunk);
+
+  // `blocks` (may be null: the heap) must outlive the ring.
+  explicit ChunkRing(BlockCache* blocks = nullptr) : blocks_(blocks) {}
+  ~ChunkRing() { Release(slots_, capacity_); }
+  ChunkRing(const ChunkRing&) = delete;
+  ChunkRing& operator=(const ChunkRing&) = delete;
+
   bool empty() const { return count_ == 0; }
   size_t size() const { return count_; }
   RecvChunk& front() { return slots_[head_]; }
@@ -27,7 +42,7 @@ class ChunkRing {
   void pop_front() {
     slots_[head_] = RecvChunk{};
     head_ = (head_ + 1) & (capacity_ - 1);
-    --count_;
+    if (--count_ == 0) ReleaseIfSmallest();
   }
   void clear() {
     while (!empty()) pop_front();
@@ -36,15 +51,38 @@ class ChunkRing {
 
  private:
   void Grow() {
-    const size_t cap = capacity_ == 0 ? 4 : capacity_ * 2;
-    auto next = std::make_unique<RecvChunk[]>(cap);
+    const size_t cap = capacity_ == 0 ? kInitialCapacity : capacity_ * 2;
+    const size_t bytes = cap * sizeof(RecvChunk);
+    void* mem = blocks_ ? blocks_->Allocate(bytes) : ::operator new(bytes);
+    auto* next = static_cast<RecvChunk*>(mem);
+    std::uninitialized_value_construct_n(next, cap);
     for (size_t i = 0; i < count_; ++i) next[i] = std::move(slots_[(head_ + i) & (capacity_ - 1)]);
-    slots_ = std::move(next);
+    Release(slots_, capacity_);
+    slots_ = next;
     capacity_ = cap;
     head_ = 0;
   }
+  // Empty: the smallest storage goes back to the cache (an idle connection holds none), as
+  // before the first push.
+  void ReleaseIfSmallest() {
+    if (capacity_ != kInitialCapacity || !blocks_ || !blocks_->WantsBack(kInitialBytes)) return;
+    Release(slots_, capacity_);
+    slots_ = nullptr;
+    capacity_ = 0;
+    head_ = 0;
+  }
+  void Release(RecvChunk* slots, size_t cap) {
+    if (!slots) return;
+    std::destroy_n(slots, cap);
+    if (blocks_) {
+      blocks_->Free(slots, cap * sizeof(RecvChunk));
+    } else {
+      ::operator delete(slots);
+    }
+  }
 
-  std::unique_ptr<RecvChunk[]> slots_;
+  BlockCache* blocks_;
+  RecvChunk* slots_ = nullptr;
   size_t capacity_ = 0;  // power of two, or 0 before the first push
   size_t head_ = 0;
   size_t count_ = 0;

@@ -24,13 +24,16 @@ Connection::Connection(TcpEngine& engine, const FourTuple& tuple, EventSink* sin
       rcv_buf_(InitialReceiveBuffer(engine.config(), settings)),
       rcv_buf_locked_(settings.rcvbuf != 0),
       snd_buf_locked_(settings.sndbuf != 0),
-      snd_buf_(InitialSendBuffer(engine.config(), settings), engine.config().zero_copy_attach),
+      snd_buf_(InitialSendBuffer(engine.config(), settings), engine.config().zero_copy_attach,
+               &engine.blocks()),
+      rcv_q_(&engine.blocks()),
       ooo_(kMaxOooSegments),
       main_timer_(&Connection::MainTimerFired, this),
       delack_timer_(&Connection::DelackTimerFired, this),
       rtt_(engine.config().rto_initial, engine.config().rto_min, engine.config().rto_max,
            kClockGranularity),
       cc_(engine.config().congestion, 536),
+      sent_log_(&engine.blocks()),
       keepalive_timer_(&Connection::KeepaliveTimerFired, this) {
   our_mss_ = ClampMss(engine.MssFor(tuple.remote), settings);  // TCP_MAXSEG
   snd_mss_ = std::min<uint16_t>(536, our_mss_);

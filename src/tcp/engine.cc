@@ -28,6 +28,8 @@ constexpr size_t kSpareConnections = 256;
 constexpr size_t kSpareConnections = 256;
 #endif
 static_assert(alignof(Connection) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+// Freed blocks kept per cached size (at most 1 MiB of 4 KiB send rings).
+constexpr size_t kSpareBlocks = 256;
 
 }  // namespace
 
@@ -41,7 +43,9 @@ TcpEngine::TcpEngine(IpOutput& ip, TimerWheel& timers, Random& random, const Tcp
       table_(FourTupleHash{random.Next64()}, TupleOf{}, 64),
       port_hash_{random.Next64()},
       next_ephemeral_(static_cast<uint32_t>(random.Next64())),
-      port_holds_(port_hash_.key ^ 0x5bd1e9955bd1e995ULL) {}
+      port_holds_(port_hash_.key ^ 0x5bd1e9955bd1e995ULL),
+      blocks_({SendBuffer::kMinRing, ChunkRing::kInitialBytes, SentLog::kInitialBytes},
+              kSpareBlocks) {}
 
 TcpEngine::~TcpEngine() {
   retired_.clear();

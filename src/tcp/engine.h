@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/block_cache.h"
 #include "base/flat_table.h"
 #include "base/intrusive_list.h"
 #include "net/ip_output.h"
@@ -55,6 +56,8 @@ class TcpEngine {
   TcpCounters& stats() { return counters_; }
   const IsnGenerator& isn() const { return isn_; }
   Random& random() { return random_; }
+  // Per-connection buffers' first blocks, reused across connections.
+  BlockCache& blocks() { return blocks_; }
   // RFC 5961 7: true while this second's challenge ACK budget lasts.
   bool AllowChallengeAck(Instant now);
   // The MSS we advertise towards `remote` (RFC 9293 3.7.1: path MTU minus 40).
@@ -104,6 +107,9 @@ class TcpEngine {
   // Memory of freed connections kept for the next ones (at most kSpareConnections), so a
   // short connection's largest object is not a fresh heap block each time.
   std::vector<void*> spare_conns_;
+  // First-size send rings, receive chunk rings and sent logs freed by connections, for the
+  // next ones. Outlives every connection: they are all freed in ~TcpEngine's body.
+  BlockCache blocks_;
   size_t connection_count_ = 0;
   Instant challenge_window_;
   uint32_t challenge_count_ = 0;

@@ -22,6 +22,9 @@ namespace ustack {
 
 class RecvQueue {
  public:
+  // `blocks` (may be null: the heap) holds the chunk ring's storage; it must outlive the queue.
+  explicit RecvQueue(BlockCache* blocks = nullptr) : chunks_(blocks) {}
+
   uint32_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   // Appends a chunk (ignored when empty).

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "base/block_cache.h"
 #include "base/random.h"
 #include "buf/test_eal.h"
 
@@ -184,6 +185,36 @@ TEST_F(RecvQueueTest, ChunkRingKeepsOrderThroughWrapAndGrowth) {
   q.Push(Chunk(0, 10));
   q.Clear();
   EXPECT_TRUE(q.empty());
+  EXPECT_EQ(Pool().available(), start);
+}
+
+// With a BlockCache: two queues sharing one cache keep their bytes apart while the smallest
+// ring storage goes back whenever a queue empties, and growth beyond it still works.
+TEST_F(RecvQueueTest, SharedBlockCacheKeepsQueuesApart) {
+  const unsigned start = Pool().available();
+  BlockCache cache({ChunkRing::kInitialBytes}, 4);
+  {
+    RecvQueue a(&cache);
+    RecvQueue b(&cache);
+    uint32_t pushed = 0;
+    for (int round = 0; round < 30; ++round) {
+      const int burst = round % 7 == 6 ? 9 : 1 + round % 3;  // past 4 chunks: growth
+      const uint32_t from = pushed;
+      for (int i = 0; i < burst; ++i, pushed += 20) {
+        a.Push(Chunk(pushed, pushed + 20));
+        b.Push(Chunk(pushed + 20, pushed + 20));  // empty: ignored
+      }
+      b.Push(Chunk(from, pushed));
+      ASSERT_EQ(ReadAll(a), Range(from, pushed)) << "round " << round;
+      if (BlockCache::kKeepsBlocks && burst <= 4) {
+        EXPECT_EQ(cache.held(ChunkRing::kInitialBytes), 1u);
+      }
+      ASSERT_EQ(ReadAll(b), Range(from, pushed)) << "round " << round;
+      if (BlockCache::kKeepsBlocks) {
+        EXPECT_GE(cache.held(ChunkRing::kInitialBytes), 1u);
+      }
+    }
+  }
   EXPECT_EQ(Pool().available(), start);
 }
 

@@ -6,33 +6,46 @@
 
 namespace ustack {
 
-namespace {
-constexpr uint32_t kMinRing = 4096;
-}
-
 void SendBuffer::Grow(uint32_t need) {
   uint32_t n = std::max(ring_size_, kMinRing);
   while (n < need) n *= 2;
   // Uninitialised: only bytes written by Append are ever read (zero-filling a fresh ring was
   // 14% of a short connection's work).
-  auto fresh = std::make_unique_for_overwrite<uint8_t[]>(n);
-  if (ring_len_ > 0) RingCopy(0, fresh.get(), ring_len_);
-  ring_ = std::move(fresh);
+  auto* fresh = static_cast<uint8_t*>(blocks_ ? blocks_->Allocate(n) : ::operator new(n));
+  if (ring_len_ > 0) RingCopy(0, fresh, ring_len_);
+  FreeRing();
+  ring_ = fresh;
   ring_size_ = n;
   head_ = 0;
+}
+
+void SendBuffer::FreeRing() {
+  if (!ring_) return;
+  if (blocks_) {
+    blocks_->Free(ring_, ring_size_);
+  } else {
+    ::operator delete(ring_);
+  }
+  ring_ = nullptr;
 }
 
 void SendBuffer::RingCopy(uint32_t ring_off, uint8_t* dst, uint32_t n) const {
   const uint32_t mask = ring_size_ - 1;
   const uint32_t start = (head_ + ring_off) & mask;
   const uint32_t first = std::min(n, ring_size_ - start);
-  std::memcpy(dst, ring_.get() + start, first);
-  std::memcpy(dst + first, ring_.get(), n - first);
+  std::memcpy(dst, ring_ + start, first);
+  std::memcpy(dst + first, ring_, n - first);
 }
 
 void SendBuffer::RingDiscard(uint32_t n) {
   ring_len_ -= n;
   head_ = ring_len_ == 0 ? 0 : (head_ + n) & (ring_size_ - 1);
+  // Drained: a smallest ring goes back to the cache (a connection in TIME-WAIT, or idle
+  // between requests, holds none), as before the first Append.
+  if (ring_len_ == 0 && ring_size_ == kMinRing && blocks_ && blocks_->WantsBack(kMinRing)) {
+    FreeRing();
+    ring_size_ = 0;
+  }
 }
 
 size_t SendBuffer::Append(std::span<const uint8_t> data) {
@@ -42,8 +55,8 @@ size_t SendBuffer::Append(std::span<const uint8_t> data) {
   const uint32_t mask = ring_size_ - 1;
   const uint32_t tail = (head_ + ring_len_) & mask;
   const uint32_t first = std::min(take, ring_size_ - tail);
-  std::memcpy(ring_.get() + tail, data.data(), first);
-  std::memcpy(ring_.get(), data.data() + first, take - first);
+  std::memcpy(ring_ + tail, data.data(), first);
+  std::memcpy(ring_, data.data() + first, take - first);
   ring_len_ += take;
   size_ += take;
   return take;
@@ -163,7 +176,7 @@ bool SendBuffer::AppendTo(Packet& seg, uint32_t offset, uint32_t len) const {
       [&](uint32_t ring_off, uint32_t k) {
         const uint32_t start = (head_ + ring_off) & (ring_size_ - 1);
         const uint32_t first = std::min(k, ring_size_ - start);
-        return copy(ring_.get() + start, first) && copy(ring_.get(), k - first);
+        return copy(ring_ + start, first) && copy(ring_, k - first);
       },
       [&](const Extent& e, uint32_t in, uint32_t k) {
         if (!attach_ || k < kAttachMin) return copy(e.pkt.head().data() + e.off + in, k);
@@ -173,7 +186,7 @@ bool SendBuffer::AppendTo(Packet& seg, uint32_t offset, uint32_t len) const {
 }
 
 void SendBuffer::Clear() {
-  ring_.reset();
+  FreeRing();
   ring_size_ = 0;
   head_ = 0;
   ring_len_ = 0;

@@ -1,7 +1,9 @@
 // SendBuffer: the bytes an application queued for sending and that are not yet acknowledged.
 // Byte 0 is the one at SND.UNA (once the SYN is acknowledged).
 // Copied bytes (Append) live in a byte ring that grows on demand (power-of-two sizes, from
-// 4 KiB) up to `capacity`, so a connection that never sends holds no buffer memory.
+// 4 KiB) up to `capacity`, so a connection that never sends holds no buffer memory. With a
+// BlockCache, 4 KiB rings come from it and go back to it (the first ring of most connections),
+// as soon as the ring is drained.
 // Zero-copy bytes (AppendRef) stay in the application's mbufs: the buffer keeps a reference
 // to each run of them (an extent) at its place in the stream, between ring bytes, and drops
 // it as soon as every byte of it is discarded (acknowledged), or on Clear().
@@ -21,14 +23,19 @@
 #include <span>
 #include <vector>
 
+#include "base/block_cache.h"
 #include "buf/packet.h"
 
 namespace ustack {
 
 class SendBuffer {
  public:
-  explicit SendBuffer(uint32_t capacity, bool attach = false)
-      : capacity_(capacity), attach_(attach) {}
+  // `blocks` (may be null: the heap) must outlive the buffer.
+  explicit SendBuffer(uint32_t capacity, bool attach = false, BlockCache* blocks = nullptr)
+      : capacity_(capacity), attach_(attach), blocks_(blocks) {}
+  ~SendBuffer() { FreeRing(); }
+  SendBuffer(const SendBuffer&) = delete;
+  SendBuffer& operator=(const SendBuffer&) = delete;
 
   uint32_t size() const { return size_; }
   uint32_t capacity() const { return capacity_; }
@@ -60,8 +67,8 @@ class SendBuffer {
     if (!zc_.empty() || uint64_t{offset} + len > ring_len_ || len == 0) return false;
     const uint32_t start = (head_ + offset) & (ring_size_ - 1);
     const uint32_t first = len < ring_size_ - start ? len : ring_size_ - start;
-    out[0] = {ring_.get() + start, first};
-    out[1] = {ring_.get(), len - first};
+    out[0] = {ring_ + start, first};
+    out[1] = {ring_, len - first};
     return true;
   }
   // Frees everything.
@@ -71,6 +78,8 @@ class SendBuffer {
   // indirect mbuf costs more than copying them, and a frame ending in one is never short
   // enough to need link padding (which is appended in place).
   static constexpr uint32_t kAttachMin = 256;
+  // The ring's first (smallest) size, the one worth caching.
+  static constexpr uint32_t kMinRing = 4096;
 
  private:
   struct Extent {
@@ -103,6 +112,7 @@ class SendBuffer {
   };
 
   void Grow(uint32_t need);
+  void FreeRing();
   void RingCopy(uint32_t ring_off, uint8_t* dst, uint32_t n) const;
   void RingDiscard(uint32_t n);
   // Calls ring(ring_offset, n) and zc(extent, offset_in_extent, n) for the runs of bytes
@@ -113,8 +123,9 @@ class SendBuffer {
   uint32_t capacity_;
   bool attach_;
   uint32_t size_ = 0;  // ring bytes + extent bytes
-  // The ring of copied bytes.
-  std::unique_ptr<uint8_t[]> ring_;
+  BlockCache* blocks_;
+  // The ring of copied bytes (from blocks_ or the heap; uninitialised until written).
+  uint8_t* ring_ = nullptr;
   uint32_t ring_size_ = 0;  // power of two, or 0 when nothing is allocated
   uint32_t head_ = 0;       // ring index of the first ring byte
   uint32_t ring_len_ = 0;   // ring bytes held

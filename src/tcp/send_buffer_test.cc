@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/block_cache.h"
 #include "base/random.h"
 #include "buf/test_eal.h"
 
@@ -23,15 +24,18 @@ TEST(SendBuffer, AppendRespectsCapacity) {
   EXPECT_EQ(b.free_space(), 0u);
 }
 
-TEST(SendBuffer, RandomOperationsMatchModel) {
-  const uint64_t seed = 4242;
+// Random appends, discards and reads of two buffers (sharing `blocks` when given) against
+// byte models; appends up to max_append bytes.
+void RandomOperationsMatchModel(uint64_t seed, BlockCache* blocks, size_t max_append) {
   Random rnd(seed);
-  SendBuffer b(70000);
-  std::vector<uint8_t> model;
+  SendBuffer bufs[2] = {SendBuffer(70000, false, blocks), SendBuffer(70000, false, blocks)};
+  std::vector<uint8_t> models[2];
   uint8_t next = 0;
   for (int i = 0; i < 5000; ++i) {
+    SendBuffer& b = bufs[i % 2];
+    std::vector<uint8_t>& model = models[i % 2];
     if (rnd.Chance(0.5)) {
-      std::vector<uint8_t> d(rnd.Below(9000));
+      std::vector<uint8_t> d(rnd.Below(max_append));
       for (auto& x : d) x = next++;
       const size_t n = b.Append(d);
       ASSERT_EQ(n, std::min<size_t>(d.size(), 70000 - model.size())) << "seed " << seed;
@@ -51,6 +55,42 @@ TEST(SendBuffer, RandomOperationsMatchModel) {
       for (size_t k = 0; k < got; ++k) ASSERT_EQ(out[k], model[off + k]) << "seed " << seed;
     }
   }
+}
+
+TEST(SendBuffer, RandomOperationsMatchModel) { RandomOperationsMatchModel(4242, nullptr, 9000); }
+
+// Small appends keep the rings at their first size, drained often: blocks go back to the
+// shared cache and come out again for the other buffer.
+TEST(SendBuffer, RandomOperationsWithSharedBlockCacheMatchModel) {
+  BlockCache cache({SendBuffer::kMinRing}, 2);
+  RandomOperationsMatchModel(4343, &cache, 1500);
+  RandomOperationsMatchModel(4444, &cache, 9000);
+}
+
+// The first ring comes from the cache; growth gives it back and takes the larger one from
+// the heap; a drained first-size ring goes back, a larger one stays until Clear.
+TEST(SendBuffer, FirstRingComesFromAndReturnsToTheCache) {
+  if (!BlockCache::kKeepsBlocks) GTEST_SKIP() << "AddressSanitizer: nothing is kept";
+  BlockCache cache({SendBuffer::kMinRing}, 4);
+  SendBuffer b(100000, false, &cache);
+  std::vector<uint8_t> d(3000, 5);
+  ASSERT_EQ(b.Append(d), 3000u);
+  EXPECT_EQ(cache.held(SendBuffer::kMinRing), 0u);
+  b.Discard(3000);  // drained: the 4 KiB ring goes back
+  EXPECT_EQ(cache.held(SendBuffer::kMinRing), 1u);
+  ASSERT_EQ(b.Append(d), 3000u);
+  EXPECT_EQ(cache.held(SendBuffer::kMinRing), 0u);
+  ASSERT_EQ(b.Append(d), 3000u);  // grows to 8 KiB: the 4 KiB ring goes back
+  EXPECT_EQ(cache.held(SendBuffer::kMinRing), 1u);
+  std::vector<uint8_t> out(6000);
+  EXPECT_EQ(b.CopyOut(0, out), 6000u);
+  EXPECT_EQ(out, std::vector<uint8_t>(6000, 5));
+  b.Discard(6000);
+  EXPECT_EQ(cache.held(SendBuffer::kMinRing), 1u);  // the 8 KiB ring is not a cached size
+  ASSERT_EQ(b.Append(d), 3000u);                    // into the kept 8 KiB ring
+  EXPECT_EQ(cache.held(SendBuffer::kMinRing), 1u);
+  b.Clear();
+  EXPECT_EQ(cache.held(SendBuffer::kMinRing), 1u);
 }
 
 TEST(SendBuffer, CopyOutPastEndCopiesNothing) {

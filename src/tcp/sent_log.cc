@@ -26,6 +26,7 @@ void SentLog::OnSend(Seq32 start, Seq32 end, Instant now) {
     if (end <= top) return;
     start = top;  // the rest is new data
   }
+  if (records_.capacity() == 0) records_.reserve(kInitialRecords);
   records_.push_back(SentSeg{start, end, now, order});
 }
 
@@ -121,6 +122,11 @@ void SentLog::Compact() {
     records_.clear();
     head_ = 0;
     if (records_.capacity() > kKeepCapacity) records_.shrink_to_fit();  // idle: give it back
+    // Idle with the first storage: back to the cache, as before the first send.
+    BlockCache* blocks = records_.get_allocator().cache();
+    if (records_.capacity() == kInitialRecords && blocks && blocks->WantsBack(kInitialBytes)) {
+      decltype(records_)(records_.get_allocator()).swap(records_);
+    }
   } else if (head_ >= 64 && head_ * 2 >= records_.size()) {
     records_.erase(records_.begin(), records_.begin() + static_cast<std::ptrdiff_t>(head_));
     head_ = 0;

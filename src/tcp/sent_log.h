@@ -3,7 +3,9 @@
 // (RFC 8985 6) needs the per-segment transmit time; the pipe of RFC 6675 4 falls out of the
 // byte totals kept alongside.
 // Ownership: a plain value inside a Connection; records live in one vector (no per-segment
-// allocation), the acknowledged prefix is dropped lazily.
+// allocation), the acknowledged prefix is dropped lazily. Its first storage (kInitialRecords,
+// taken at the first send) comes from the BlockCache if given one, and goes back to it when
+// everything sent is acknowledged; growth beyond that passes through to the heap.
 // Invariants: records are contiguous and sorted: records_[i].end == records_[i + 1].start;
 // they cover [SND.UNA, SND.MAX) minus what was never logged (the SYN). sacked_bytes_ and
 // lost_bytes_ (lost and not SACKed) equal the sums over the records.
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/block_cache.h"
 #include "base/seq32.h"
 #include "base/time.h"
 
@@ -32,6 +35,12 @@ struct SentSeg {
 
 class SentLog {
  public:
+  static constexpr size_t kInitialRecords = 16;
+  static constexpr size_t kInitialBytes = kInitialRecords * sizeof(SentSeg);
+
+  // `blocks` (may be null: the heap) must outlive the log.
+  explicit SentLog(BlockCache* blocks = nullptr) : records_(BlockAllocator<SentSeg>(blocks)) {}
+
   // A segment [start, end) left at `now`: appended when it is new, else the records it
   // covers are marked retransmitted, not lost, sent at `now` (split at its edges).
   void OnSend(Seq32 start, Seq32 end, Instant now);
@@ -76,7 +85,7 @@ class SentLog {
   void Unmark(SentSeg& r);           // drops r's share of the totals
   void Compact();
 
-  std::vector<SentSeg> records_;
+  std::vector<SentSeg, BlockAllocator<SentSeg>> records_;
   size_t head_ = 0;
   uint32_t sacked_bytes_ = 0;
   uint32_t lost_bytes_ = 0;

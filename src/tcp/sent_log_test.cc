@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include "base/block_cache.h"
+
 namespace ustack {
 namespace {
 
@@ -136,6 +138,33 @@ TEST(SentLog, ManySegmentsCompactAndStayConsistent) {
     EXPECT_EQ(log.InFlight(), 50u);
     ASSERT_EQ(log.size(), 5u);
   }
+}
+
+// With a BlockCache the first storage comes from it and goes back once everything is
+// acknowledged; growth past it gives it back at once, and the larger storage stays.
+TEST(SentLog, FirstStorageComesFromTheCacheAndGoesBackWhenIdle) {
+  BlockCache cache({SentLog::kInitialBytes}, 4);
+  SentLog log(&cache);
+  uint32_t seq = 0;
+  // Sends n records, checks the blocks held in flight and after the ACK of all of them.
+  auto round = [&](int n, size_t held_in_flight, size_t held_idle) {
+    for (int i = 0; i < n; ++i, seq += 10) log.OnSend(Seq32(seq), Seq32(seq + 10), At(1));
+    ASSERT_EQ(log.size(), static_cast<size_t>(n));
+    ASSERT_EQ(log.InFlight(), static_cast<uint32_t>(n) * 10);
+    if (BlockCache::kKeepsBlocks) {
+      EXPECT_EQ(cache.held(SentLog::kInitialBytes), held_in_flight);
+    }
+    uint32_t delivered = 0;
+    log.AckTo(Seq32(seq), [&](const SentSeg& s) { delivered += s.len(); });
+    EXPECT_EQ(delivered, static_cast<uint32_t>(n) * 10);
+    EXPECT_TRUE(log.empty());
+    if (BlockCache::kKeepsBlocks) {
+      EXPECT_EQ(cache.held(SentLog::kInitialBytes), held_idle);
+    }
+  };
+  for (int i = 0; i < 4; ++i) round(3, 0, 1);
+  round(40, 1, 1);  // grew past the first storage: that went back, the larger one stays
+  round(3, 1, 1);
 }
 
 }  // namespace
