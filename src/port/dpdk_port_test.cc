@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "buf/test_eal.h"
+#include "port/child_test_util.h"
 
 extern char** environ;
 
@@ -96,12 +97,6 @@ bool ParseMac(const std::string& s, MacAddr* mac) {
   }
   for (int i = 0; i < 6; ++i) mac->b[i] = static_cast<uint8_t>(v[i]);
   return true;
-}
-
-int64_t MonotonicMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 // ---- child: its own EAL with one vdev ------------------------------------------------
@@ -376,21 +371,6 @@ TEST(DpdkPortVethTest, AfXdpFramesFlowBothWays) {
   RunVethTest("x", "net_af_xdp0,start_queue=0,queue_count=1,iface=", true);
 }
 
-// Waits for `pid` until `deadline_ms` (monotonic), killing it then; returns the status.
-int WaitUntil(pid_t pid, int64_t deadline_ms) {
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) != pid) {
-    if (MonotonicMs() >= deadline_ms) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      ADD_FAILURE() << "child " << pid << " did not finish in time";
-      return status;
-    }
-    usleep(2000);
-  }
-  return status;
-}
-
 // Two DPDK processes joined by memif (no root needed): a server and a client child.
 TEST(DpdkPortMemifTest, FramesFlowBetweenTwoProcesses) {
   const std::string socket = "/ustack-memif-" + std::to_string(getpid());
@@ -405,8 +385,8 @@ TEST(DpdkPortMemifTest, FramesFlowBetweenTwoProcesses) {
                                    client_mac, kMemifClient, kMemifServer, true});
   ASSERT_GT(client, 0);
   const int64_t deadline = MonotonicMs() + 9000;
-  const int server_status = WaitUntil(server, deadline);
-  const int client_status = WaitUntil(client, deadline);
+  const int server_status = WaitChildUntil(server, deadline);
+  const int client_status = WaitChildUntil(client, deadline);
   ASSERT_TRUE(WIFEXITED(server_status) && WIFEXITED(client_status));
   if (WEXITSTATUS(server_status) == kChildUnsupported ||
       WEXITSTATUS(client_status) == kChildUnsupported) {

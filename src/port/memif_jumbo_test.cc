@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "buf/test_eal.h"
+#include "port/child_test_util.h"
 #include "port/dpdk_port.h"
 #include "port/frame_size.h"
 #include "port/memif_args.h"
@@ -137,12 +138,6 @@ constexpr uint16_t kEtherType = 0x88b5;     // IEEE 802 local experimental
 constexpr size_t kHeader = 14 + 8 + 4 + 2;  // Ethernet, marker, seq, length
 constexpr int kUnsupported = 77;
 
-int64_t NowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 uint8_t PatternByte(size_t i, uint32_t seq) { return static_cast<uint8_t>(i * 31 + seq * 7); }
 
 // Frame `seq` from `src`, `len` bytes: broadcast, marker (8 chars), seq, len, pattern.
@@ -234,9 +229,9 @@ bool FromEnv(ChildSpec* s) {
 void Exchange(DpdkPort& port, const ChildSpec& s) {
   Received r;
   uint32_t sent = 0;
-  const int64_t deadline = NowMs() + 8000;
+  const int64_t deadline = MonotonicMs() + 8000;
   int64_t linger_until = 0;
-  while (NowMs() < deadline && (linger_until == 0 || NowMs() < linger_until)) {
+  while (MonotonicMs() < deadline && (linger_until == 0 || MonotonicMs() < linger_until)) {
     for (int burst = 0; burst < 32 && sent < s.frames; ++burst) {
       Packet p = Packet::FromBytes(port.pool(),
                                    Frame(port.mac(), s.out, sent, s.sizes[sent % s.sizes.size()]));
@@ -253,7 +248,7 @@ void Exchange(DpdkPort& port, const ChildSpec& s) {
     }
     if (linger_until == 0 && sent == s.frames &&
         r.ok + r.bad + port.stats().rx_dropped >= s.frames) {
-      linger_until = NowMs() + 300;
+      linger_until = MonotonicMs() + 300;
     }
     if (n == 0) usleep(100);
   }
@@ -296,20 +291,6 @@ pid_t Spawn(const ChildSpec& s) {
   return posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv, envp.data()) == 0 ? pid : -1;
 }
 
-int Wait(pid_t pid, int64_t deadline) {
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) != pid) {
-    if (NowMs() >= deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      ADD_FAILURE() << "child " << pid << " did not finish in time";
-      return status;
-    }
-    usleep(2000);
-  }
-  return status;
-}
-
 struct Outcome {
   uint64_t ok = 0, bad = 0, dropped = 0, sent = 0;
 };
@@ -329,9 +310,9 @@ bool RunPair(ChildSpec server, ChildSpec client, Outcome* so, Outcome* co) {
   const pid_t c = Spawn(client);
   EXPECT_GT(s, 0);
   EXPECT_GT(c, 0);
-  const int64_t deadline = NowMs() + 15000;
-  const int ss = Wait(s, deadline);
-  const int cs = Wait(c, deadline);
+  const int64_t deadline = MonotonicMs() + 15000;
+  const int ss = WaitChildUntil(s, deadline);
+  const int cs = WaitChildUntil(c, deadline);
   if (WIFEXITED(ss) && WIFEXITED(cs) &&
       (WEXITSTATUS(ss) == kUnsupported || WEXITSTATUS(cs) == kUnsupported)) {
     return false;
