@@ -43,13 +43,6 @@ Sample TakeSample() {
   return best;
 }
 
-std::string CurrentClocksource() {
-  std::ifstream f("/sys/devices/system/clocksource/clocksource0/current_clocksource");
-  std::string name;
-  f >> name;
-  return name;
-}
-
 }  // namespace
 
 TscClock::TscClock(std::string_view clocksource, Duration calibration) {
@@ -81,8 +74,15 @@ uint64_t TscClock::ticks_per_second() const {
 }
 
 const TscClock& TscClock::Process() {
-  static const TscClock clock(CurrentClocksource(), Duration::Millis(5));
+  static const TscClock clock(KernelClocksource(), Duration::Millis(5));
   return clock;
+}
+
+std::string TscClock::KernelClocksource() {
+  std::ifstream f("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+  std::string name;
+  f >> name;
+  return name;
 }
 
 Instant TscClock::Monotonic() {

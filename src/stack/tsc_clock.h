@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/time.h"
@@ -31,6 +32,9 @@ class TscClock {
 
   // CLOCK_MONOTONIC through clock_gettime.
   static Instant Monotonic();
+
+  // The kernel's current clocksource ("tsc", "kvm-clock", ...; empty if unreadable).
+  static std::string KernelClocksource();
 
  private:
   bool uses_tsc_ = false;
