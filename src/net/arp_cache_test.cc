@@ -310,5 +310,22 @@ TEST_F(ArpTest, TransmitBatchFlushesEarlyWhenFullAndCountsRefusals) {
   EXPECT_EQ(port_->bursts, 3);
 }
 
+TEST_F(ArpTest, TxPushHandsFramesToTheDeviceOnceThatManyWait) {
+  cfg_.tx_push_frames = 2;
+  Make();
+  LearnPeer();
+  Sent();
+  const int bursts = port_->bursts;
+  ASSERT_TRUE(SendL4(kPeerIp, Pattern(10)));
+  EXPECT_EQ(port_->bursts, bursts);  // one frame waits for a second one or the flush
+  ASSERT_TRUE(SendL4(kPeerIp, Pattern(10)));
+  EXPECT_EQ(port_->bursts, bursts + 1);
+  EXPECT_EQ(port_->sent.size(), 2u);
+  ASSERT_TRUE(SendL4(kPeerIp, Pattern(10)));
+  net_->FlushTx(now_);
+  EXPECT_EQ(port_->sent.size(), 3u);
+  EXPECT_EQ(C().tx_frames, 4u);  // with the ARP reply LearnPeer's exchange sent
+}
+
 }  // namespace
 }  // namespace ustack::nettest

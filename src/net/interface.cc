@@ -143,6 +143,7 @@ void NetInterface::Impl::EnqueueFrame(Packet frame, Instant now) {
   }
   if (tx_count == kTxBatch) FlushTx(now);  // a full batch goes out early
   tx[tx_count++] = std::move(frame);
+  if (cfg.tx_push_frames != 0 && tx_count >= cfg.tx_push_frames) FlushTx(now);
 }
 
 void NetInterface::Impl::FlushTx(Instant now) {

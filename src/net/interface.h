@@ -33,6 +33,11 @@ struct InterfaceConfig {
   uint8_t default_ttl = 64;
   Duration pmtu_timeout = Duration::Seconds(600);  // RFC 1191 6.3: retry a larger MTU
   uint32_t pmtu_max_entries = 4096;
+  // Frames queued for transmission are handed to the device once this many wait (0: only
+  // when a full batch of 64 waits and at the end of each poll iteration). Small values cut
+  // latency on devices where a transmit call is cheap (a shared-memory ring such as memif)
+  // and cost a system call per push on others (af_xdp, af_packet).
+  uint16_t tx_push_frames = 0;
 };
 
 struct NetCounters {
@@ -89,6 +94,7 @@ class NetInterface : public IpOutput {
   void Input(Packet frame, Instant now);
   // Hands batched frames to the port. Called at the end of each poll iteration.
   void FlushTx(Instant now);
+  void Push(Instant now) override { FlushTx(now); }
 
   // IpOutput
   Packet AllocTx() override;

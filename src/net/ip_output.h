@@ -60,6 +60,9 @@ class IpOutput {
   // Sends `l4` (transport header + payload) to dst. src == Any picks the interface address.
   // Returns false (and counts the drop) when no route, no buffer, or the queue is full;
   // a packet waiting for ARP counts as sent.
+  // Hands the frames queued so far to the device now instead of at the end of the poll
+  // iteration, so that the peer can start on them while this side keeps working.
+  virtual void Push(Instant now) { (void)now; }
   virtual bool SendIpv4(Packet l4, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
                         const Ipv4SendOptions& opts, Instant now) = 0;
   // The largest transport segment (header included) that fits the path to dst unfragmented.

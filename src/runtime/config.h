@@ -6,7 +6,9 @@
 //   [dpdk]  lcore_mask (hex), memory (MB), no_huge (0/1), file_prefix, eal_args (extra EAL
 //           arguments, split on whitespace), port_id, promiscuous (0/1)
 //   [port0] addr (required), netmask, broadcast, gateway, mtu (576..65393; above 1500 see
-//           DpdkPort and port/memif_args.h)
+//           DpdkPort and port/memif_args.h), tx_push (0..64: hand frames to the device once
+//           this many wait and output TCP as often during the application's turn; 0, the
+//           default: at the end of each iteration)
 //   [pcap]  enable (0/1), snaplen, savepath
 //   [tcp]   send_buffer, receive_buffer (initial sizes), send_buffer_max, receive_buffer_max
 //           (autosizing limits, not below the initial sizes), time_wait_ms, delayed_ack_ms,
@@ -45,6 +47,11 @@ struct PortSection {
   Ipv4Addr broadcast;   // Any: derived from addr and netmask
   Ipv4Addr gateway;     // Any: no default route
   uint16_t mtu = 1500;  // largest IP packet; frames are 14 bytes longer
+  // Frames to queue before they are handed to the device, and application sends between
+  // early TCP outputs (InterfaceConfig::tx_push_frames, TcpConfig::early_output_sends).
+  // Off by default: it halves round trips with 8-32 busy connections over memif, but costs
+  // HTTP keep-alive with 64 (docs/BENCHMARKS.md, session 6).
+  uint16_t tx_push = 0;
 };
 
 struct PcapSection {

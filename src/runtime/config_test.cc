@@ -107,6 +107,16 @@ TEST(ConfigTest, ToStackConfigCarriesValues) {
   EXPECT_EQ(s.tcp.delayed_ack, Duration::Millis(10));
 }
 
+TEST(ConfigTest, TxPushSetsFramePushAndEarlyTcpOutput) {
+  StackConfig unset = MustParse("[port0]\naddr=198.18.0.2\n").ToStackConfig();
+  EXPECT_EQ(unset.net.tx_push_frames, 0);  // off by default
+  EXPECT_EQ(unset.tcp.early_output_sends, 0);
+  StackConfig s = MustParse("[port0]\naddr=198.18.0.2\ntx_push=4\n").ToStackConfig();
+  EXPECT_EQ(s.net.tx_push_frames, 4);
+  EXPECT_EQ(s.tcp.early_output_sends, 4);
+  EXPECT_NE(ErrorOf("[port0]\naddr=198.18.0.2\ntx_push=65\n"), "");
+}
+
 TEST(ConfigTest, EmptyEalArgsIsAllowed) {
   UstackConfig c = MustParse("[dpdk]\neal_args=\n[port0]\naddr=198.18.0.2\n");
   EXPECT_TRUE(c.dpdk.eal_args.empty());

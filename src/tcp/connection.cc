@@ -166,7 +166,6 @@ void Connection::DeliverEvents() {
 }
 
 Result<size_t> Connection::Send(std::span<const uint8_t> data, Instant now) {
-  (void)now;
   if (pending_error_ != 0) return Error{TakeError()};
   if (write_error_ || fin_queued_) return Error{EPIPE};
   if (state_ == TcpState::kSynSent || state_ == TcpState::kSynReceived) return Error{ENOTCONN};
@@ -175,6 +174,7 @@ Result<size_t> Connection::Send(std::span<const uint8_t> data, Instant now) {
   const size_t n = snd_buf_.Append(data);
   if (n == 0) return Error{EAGAIN};
   engine_.ScheduleFlush(this);  // RFC 9293 3.10.2: segmentized and sent by Flush
+  engine_.OutputEarly(this, now);
   return n;
 }
 
@@ -198,6 +198,7 @@ Result<size_t> Connection::SendRefs(std::span<const Packet> bufs, size_t offset,
   }
   if (taken == 0) return Error{EAGAIN};
   engine_.ScheduleFlush(this);  // RFC 9293 3.10.2: segmentized and sent by Flush
+  engine_.OutputEarly(this, now);
   return taken;
 }
 

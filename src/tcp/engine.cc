@@ -362,7 +362,26 @@ void TcpEngine::ScheduleFlush(Connection* c) {
   if (!c->flush_node().linked() && !c->retired()) flush_list_.PushBack(&c->flush_node());
 }
 
+void TcpEngine::OutputEarly(Connection* latest, Instant now) {
+  if (cfg_.early_output_sends == 0 || ++sends_since_flush_ < cfg_.early_output_sends) return;
+  sends_since_flush_ = 0;
+  ListHead work;
+  while (ListNode* n = flush_list_.PopFront()) work.PushBack(n);
+  bool sent = false;
+  while (ListNode* n = work.PopFront()) {
+    Connection* c = OwnerOf(n);
+    if (c == latest) {
+      flush_list_.PushBack(n);
+      continue;
+    }
+    c->Output(now);
+    sent = true;
+  }
+  if (sent) ip_.Push(now);
+}
+
 void TcpEngine::Flush(Instant now) {
+  sends_since_flush_ = 0;
   ListHead work;
   while (ListNode* n = flush_list_.PopFront()) work.PushBack(n);
   while (ListNode* n = work.PopFront()) OwnerOf(n)->Output(now);

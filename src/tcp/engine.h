@@ -63,6 +63,9 @@ class TcpEngine {
   // The MSS we advertise towards `remote` (RFC 9293 3.7.1: path MTU minus 40).
   uint16_t MssFor(Ipv4Addr remote) const;
   void ScheduleFlush(Connection* c);
+  // After an application send on `latest`: every config().early_output_sends sends, outputs
+  // the other scheduled connections and pushes their frames to the device.
+  void OutputEarly(Connection* latest, Instant now);
   void Unhash(Connection* c);
   // Frees c at the next safe point (end of the current entry point).
   void Retire(Connection* c);
@@ -103,6 +106,7 @@ class TcpEngine {
   std::unordered_map<uint64_t, std::unique_ptr<Listener>> listeners_;
   ListHead all_;
   ListHead flush_list_;
+  uint32_t sends_since_flush_ = 0;  // for OutputEarly
   std::vector<Connection*> retired_;
   // Memory of freed connections kept for the next ones (at most kSpareConnections), so a
   // short connection's largest object is not a fresh heap block each time.

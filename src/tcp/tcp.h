@@ -66,6 +66,11 @@ struct TcpConfig {
   bool tail_loss_probe = true;
   // RFC 8985 6: RACK time-based loss detection with SACK (false: RFC 6675's DupThresh).
   bool rack = true;
+  // Output during the application's turn: after every this many sends (0: never), the
+  // connections written before the latest one are segmented and pushed to the device at
+  // once instead of at the end of the turn, so that the peer works on them meanwhile (the
+  // latest one waits: its next write may join the same segment).
+  uint16_t early_output_sends = 0;
 };
 
 // Per-socket settings that must be known before the SYN goes out: SO_RCVBUF / SO_SNDBUF fix

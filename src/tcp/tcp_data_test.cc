@@ -246,6 +246,38 @@ TEST_F(DataTest, NagleHoldsSmallSegmentsUntilAcked) {
   EXPECT_EQ(server->readable_bytes(), 40u);  // TCP_NODELAY: both at once
 }
 
+TEST_F(DataTest, EarlyOutputSendsEarlierConnectionsDuringTheApplicationsTurn) {
+  cfg_a.early_output_sends = 2;
+  Start();
+  Establish();
+  RecordingSink sink2, ssink2;
+  auto c2 = sim->a.tcp.Connect(Ipv4Addr::Any(), 0, sim->b.addr, 80, &sink2, sim->now);
+  ASSERT_TRUE(c2.ok());
+  sim->Pump();
+  ASSERT_NE(sim->b.tcp.Accept(listener, &ssink2), nullptr);
+  ASSERT_EQ((*c2)->state(), TcpState::kEstablished);
+  std::deque<Captured>& out = sim->a.ip.out;
+  out.clear();
+  const std::vector<uint8_t> d(100, 'x');
+  ASSERT_TRUE(client->Send(d, sim->now).ok());
+  EXPECT_TRUE(out.empty());  // the first send waits for the end of the turn
+  ASSERT_TRUE((*c2)->Send(d, sim->now).ok());
+  // The second send outputs the connection written before it and pushes its frame.
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(sim->a.ip.pushes, 1);
+  SegInfo first = Inspect(out[0].pkt);
+  EXPECT_EQ(first.hdr.src_port, client->local_port());
+  EXPECT_EQ(first.payload.size(), 100u);
+  // The latest connection waits: its next write joins the same segment.
+  ASSERT_TRUE((*c2)->Send(d, sim->now).ok());
+  sim->a.tcp.Flush(sim->now);
+  ASSERT_EQ(out.size(), 2u);
+  SegInfo second = Inspect(out[1].pkt);
+  EXPECT_EQ(second.hdr.src_port, (*c2)->local_port());
+  EXPECT_EQ(second.payload.size(), 200u);
+  sim->Pump();
+}
+
 TEST_F(DataTest, DelayedAndCoalescedAcks) {
   Start(38);
   Establish();

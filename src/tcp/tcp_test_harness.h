@@ -69,6 +69,7 @@ class TestIp final : public IpOutput {
     return static_cast<uint16_t>(mtu - 20);
   }
   void AdviseDeliveryProblem(Ipv4Addr dst, Instant now) override { advice.push_back({dst, now}); }
+  void Push(Instant) override { ++pushes; }
   bool BuffersTight() const override { return buffers_tight; }
   Ipv4Addr SourceFor(Ipv4Addr) const override { return addr_; }
   bool IsLocal(Ipv4Addr a) const override { return a == addr_; }
@@ -80,6 +81,7 @@ class TestIp final : public IpOutput {
   std::deque<Captured> out;
   std::vector<Advice> advice;  // negative advice received (RFC 9293 3.8.3)
   bool fail_alloc = false;
+  int pushes = 0;              // Push() calls (early output)
   bool buffers_tight = false;  // what BuffersTight() reports (memory pressure)
   int mtu = 1500;
 
