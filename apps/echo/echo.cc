@@ -1,4 +1,4 @@
-// ustack-echo's server and client coroutines, latency histogram and reports. See echo.h.
+// ustack-echo's server and client coroutines and reports. See echo.h.
 #include "echo.h"
 
 #include <arpa/inet.h>
@@ -201,40 +201,6 @@ co::Task<void> UdpSocket(co::Scheduler& sched, int fd, const ClientOptions& o, I
   sched.Close(fd);
 }
 
-}  // namespace
-
-uint64_t LatencyHistogram::Bucket(uint64_t ns) {
-  if (ns < kFineMicros * 1000) return ns / kFineNanos;
-  return kFineBuckets + std::min(ns / 1000, kMaxMicros) - kFineMicros;
-}
-
-double LatencyHistogram::BucketMicros(uint64_t bucket) {
-  if (bucket < kFineBuckets) return static_cast<double>(bucket * kFineNanos) / 1e3;
-  return static_cast<double>(bucket - kFineBuckets + kFineMicros);
-}
-
-void LatencyHistogram::Add(Duration d) {
-  const uint64_t ns =
-      std::min<uint64_t>(static_cast<uint64_t>(std::max<int64_t>(0, d.nanos())), kMaxMicros * 1000);
-  ++counts_[Bucket(ns)];
-  ++total_;
-  sum_ns_ += ns;
-}
-
-double LatencyHistogram::Percentile(double q) const {
-  if (total_ == 0) return 0;
-  const auto need =
-      std::max<uint64_t>(1, static_cast<uint64_t>(q * static_cast<double>(total_) + 0.999999));
-  uint64_t seen = 0;
-  for (uint64_t b = 0; b < counts_.size(); ++b) {
-    seen += counts_[b];
-    if (seen >= need) return BucketMicros(b);
-  }
-  return static_cast<double>(kMaxMicros);
-}
-
-namespace {
-
 // Accepts on one listening socket until cancelled, serving each connection in a child task.
 co::Task<void> AcceptLoop(co::Scheduler& sched, int lfd, ServerOptions opts, ServerStats* stats) {
   co::Context* ctx = co_await co::CurrentContext{};
@@ -319,9 +285,10 @@ std::string TextReport(const ClientOptions& o, const ClientStats& s, const char*
                 " mean %.1f\n"
                 "errors %" PRIu64 " connect_errors %" PRIu64 " lost %" PRIu64 " conns_ok %u\n",
                 stack, o.udp ? "udp" : "tcp", o.conns, o.pipeline, o.size, secs, s.requests,
-                secs > 0 ? static_cast<double>(s.requests) / secs : 0.0, s.latency.Percentile(0.5),
-                s.latency.Percentile(0.99), s.latency.Percentile(0.999), s.latency.MeanMicros(),
-                s.errors, s.connect_errors, s.lost, s.conns_ok);
+                secs > 0 ? static_cast<double>(s.requests) / secs : 0.0,
+                Micros(s.latency.Percentile(0.5)), Micros(s.latency.Percentile(0.99)),
+                Micros(s.latency.Percentile(0.999)), s.latency.MeanNanos() / 1e3, s.errors,
+                s.connect_errors, s.lost, s.conns_ok);
   return out;
 }
 
@@ -336,9 +303,10 @@ std::string JsonReport(const ClientOptions& o, const ClientStats& s, const char*
                 "\"errors\":%" PRIu64 ",\"connect_errors\":%" PRIu64 ",\"lost\":%" PRIu64
                 ",\"conns_ok\":%u}\n",
                 stack, o.udp ? "udp" : "tcp", o.conns, o.pipeline, o.size, secs, s.requests,
-                secs > 0 ? static_cast<double>(s.requests) / secs : 0.0, s.latency.Percentile(0.5),
-                s.latency.Percentile(0.99), s.latency.Percentile(0.999), s.latency.MeanMicros(),
-                s.errors, s.connect_errors, s.lost, s.conns_ok);
+                secs > 0 ? static_cast<double>(s.requests) / secs : 0.0,
+                Micros(s.latency.Percentile(0.5)), Micros(s.latency.Percentile(0.99)),
+                Micros(s.latency.Percentile(0.999)), s.latency.MeanNanos() / 1e3, s.errors,
+                s.connect_errors, s.lost, s.conns_ok);
   return out;
 }
 

@@ -7,37 +7,14 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
+#include "base/latency_histogram.h"
 #include "ustack/co.h"
 
 namespace ustack::echo {
 
-// Round-trip times: 10 ns buckets below kFineMicros (a fast stack's round trip is a few
-// microseconds, so whole microseconds would hide most of a change), whole microseconds from
-// there to kMaxMicros, clamped above. Percentiles are bucket floors, in microseconds.
-class LatencyHistogram {
- public:
-  static constexpr uint64_t kFineMicros = 100;
-  static constexpr uint64_t kMaxMicros = 1000000;
-  LatencyHistogram() : counts_(kFineBuckets + (kMaxMicros - kFineMicros) + 1) {}
-  void Add(Duration d);
-  uint64_t count() const { return total_; }
-  // The smallest value v (µs, to 0.01 below kFineMicros) such that at least q of the
-  // samples are <= v; 0 when empty.
-  double Percentile(double q) const;
-  double MeanMicros() const { return total_ ? static_cast<double>(sum_ns_) / 1e3 / total_ : 0.0; }
-
- private:
-  static constexpr uint64_t kFineNanos = 10;
-  static constexpr uint64_t kFineBuckets = kFineMicros * 1000 / kFineNanos;
-  static uint64_t Bucket(uint64_t ns);
-  static double BucketMicros(uint64_t bucket);
-
-  std::vector<uint64_t> counts_;
-  uint64_t total_ = 0;
-  uint64_t sum_ns_ = 0;
-};
+// A duration in microseconds, for reports.
+inline double Micros(Duration d) { return static_cast<double>(d.nanos()) / 1e3; }
 
 struct ServerOptions {
   sockaddr_in addr = {};
@@ -69,10 +46,10 @@ struct ClientStats {
   uint64_t requests = 0;  // echoed requests (and latency samples)
   uint64_t errors = 0;    // failed or wrong replies, broken connections
   uint64_t connect_errors = 0;
-  uint64_t lost = 0;      // UDP datagrams not echoed within udp_timeout
-  uint32_t conns_ok = 0;  // connections (sockets) that were set up
-  Duration elapsed;       // from start to the end of the measurement
-  LatencyHistogram latency;
+  uint64_t lost = 0;         // UDP datagrams not echoed within udp_timeout
+  uint32_t conns_ok = 0;     // connections (sockets) that were set up
+  Duration elapsed;          // from start to the end of the measurement
+  LatencyHistogram latency;  // round trips; reported in microseconds to 0.01
 };
 
 // Serves until the context is cancelled or the listening socket fails. `stats` must

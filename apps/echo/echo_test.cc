@@ -1,5 +1,5 @@
-// Tests of ustack-echo's logic on the kernel backend over 127.0.0.1: the latency
-// histogram's percentiles, and the server with TCP and UDP clients for one second each
+// Tests of ustack-echo's logic on the kernel backend over 127.0.0.1: the reports' latency
+// figures, and the server with TCP and UDP clients for one second each
 // (requests answered, no errors, sane latencies, a parseable JSON report); the benchmark
 // modes: bulk into a sink server, a round trip after an idle period, and holding many
 // connections over several server ports.
@@ -12,36 +12,30 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ustack::echo {
 namespace {
 
-TEST(LatencyHistogram, Percentiles) {
-  LatencyHistogram h;
-  EXPECT_EQ(h.Percentile(0.5), 0.0);
-  for (int i = 1; i <= 1000; ++i) h.Add(Duration::Micros(i));
-  EXPECT_EQ(h.count(), 1000u);
-  EXPECT_EQ(h.Percentile(0.5), 500.0);
-  EXPECT_EQ(h.Percentile(0.99), 990.0);
-  EXPECT_EQ(h.Percentile(0.999), 999.0);
-  EXPECT_EQ(h.Percentile(1.0), 1000.0);
-  EXPECT_DOUBLE_EQ(h.MeanMicros(), 500.5);
-  h.Add(Duration::Seconds(100));  // clamped, not lost
-  EXPECT_EQ(h.Percentile(1.0), static_cast<double>(LatencyHistogram::kMaxMicros));
-}
-
-TEST(LatencyHistogram, TenNanosecondStepsBelowTheFineLimit) {
-  LatencyHistogram h;
-  for (int i = 0; i < 100; ++i) h.Add(Duration::Nanos(2000 + 10 * i + 7));  // 2.007 .. 2.997 us
-  EXPECT_NEAR(h.Percentile(0.5), 2.49, 1e-9);  // floors of 10 ns buckets
-  EXPECT_NEAR(h.Percentile(0.01), 2.0, 1e-9);
-  EXPECT_NEAR(h.Percentile(1.0), 2.99, 1e-9);
-  EXPECT_NEAR(h.MeanMicros(), 2.502, 1e-9);
-  h.Add(Duration::Nanos(99'999));   // last fine bucket
-  h.Add(Duration::Nanos(100'500));  // first whole-microsecond bucket
-  EXPECT_NEAR(h.Percentile(1.0), 100.0, 1e-9);
-  EXPECT_NEAR(h.Percentile(101.0 / 102.0), 99.99, 1e-9);
+// The reports print round trips in microseconds: percentiles to 0.01 (exact nanoseconds
+// below 131 us, rounded by printf), the mean to 0.1 (text) and 0.01 (JSON).
+TEST(EchoReport, LatencyInMicroseconds) {
+  ClientOptions o;
+  ClientStats s;
+  s.elapsed = Duration::Seconds(1);
+  for (int64_t ns : {2007, 2497, 99'999, 150'000}) s.latency.Add(Duration::Nanos(ns));
+  s.requests = s.latency.count();
+  const std::string text = TextReport(o, s, "kernel");
+  EXPECT_NE(text.find("latency us: p50 2.50 p99 150.00 p99.9 150.00 mean 63.6\n"),
+            std::string::npos)
+      << text;
+  const std::string json = JsonReport(o, s, "kernel");
+  EXPECT_NE(json.find("\"p50_us\":2.50,\"p99_us\":150.00,\"p999_us\":150.00,\"mean_us\":63.63,"),
+            std::string::npos)
+      << json;
+  s.latency.Clear();
+  EXPECT_NE(JsonReport(o, s, "kernel").find("\"p50_us\":0.00,"), std::string::npos);
 }
 
 // Runs a server and a one-second client on one scheduler; returns the client's stats.

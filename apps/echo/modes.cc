@@ -1,6 +1,8 @@
 // ustack-echo's bulk, idle and hold modes, see modes.h.
 #include "modes.h"
 
+#include "echo.h"
+
 #include <malloc.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -81,7 +83,6 @@ co::Task<void> OpenSome(co::Scheduler& sched, const HoldOptions& o, uint32_t fir
 }
 
 double Seconds(Duration d) { return static_cast<double>(d.nanos()) / 1e9; }
-double Micros(Duration d) { return static_cast<double>(d.nanos()) / 1e3; }
 
 }  // namespace
 

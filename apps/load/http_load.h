@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string>
 
-#include "load/latency.h"
+#include "base/latency_histogram.h"
 #include "ustack/co.h"
 
 namespace ustack::load {
@@ -45,7 +45,7 @@ struct HttpLoadStats {
   uint64_t reconnects = 0;       // keep-alive connections the server closed (Connection: close)
   uint32_t conns_ok = 0;         // keep-alive connections set up before the interval
   Duration elapsed;              // the measured interval
-  LatencyHistogram latency;
+  LatencyHistogram latency;      // reported in whole microseconds (nearest)
 };
 
 // Runs the load; returns when every connection coroutine has stopped.

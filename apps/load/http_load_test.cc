@@ -1,6 +1,6 @@
 // ustack-load's HTTP load against ustack-httpd's server (both on one scheduler, kernel
 // backend, 127.0.0.1): keep-alive and close both make requests without errors, and wrong
-// answers (status, length) are counted as errors. Also the latency histogram and URLs.
+// answers (status, length) are counted as errors. Also the reports' latency figures and URLs.
 #include "load/http_load.h"
 
 #include <gtest/gtest.h>
@@ -99,18 +99,27 @@ TEST(HttpLoadUrl, Parses) {
   }
 }
 
-TEST(LatencyHistogram, PercentilesExactBelow4096AndCloseAbove) {
-  LatencyHistogram h;
-  for (int i = 1; i <= 1000; ++i) h.Add(Duration::Micros(i));
-  EXPECT_EQ(h.Percentile(0.5), 500u);
-  EXPECT_EQ(h.Percentile(0.99), 990u);
-  EXPECT_EQ(h.Percentile(0.999), 999u);
-  EXPECT_EQ(h.Percentile(1.0), 1000u);
-  LatencyHistogram big;
-  big.Add(Duration::Micros(123456789));
-  const double v = static_cast<double>(big.Percentile(0.5));
-  EXPECT_NEAR(v, 123456789.0, 123456789.0 / 2048);
-  EXPECT_EQ(LatencyHistogram().Percentile(0.5), 0u);
+// The reports print latency percentiles in whole microseconds (to the nearest) and the mean
+// to 0.1 us.
+TEST(HttpLoadReport, LatencyInWholeMicroseconds) {
+  HttpLoadOptions o;
+  HttpLoadStats s;
+  s.elapsed = Duration::Seconds(1);
+  for (int i = 1; i <= 1000; ++i) s.latency.Add(Duration::Micros(i));
+  s.requests = s.latency.count();
+  const std::string text = TextReport(o, s, "kernel");
+  EXPECT_NE(text.find("latency us: p50 500 p99 990 p99.9 999 mean 500.5\n"), std::string::npos)
+      << text;
+  const std::string json = JsonReport(o, s, "kernel");
+  EXPECT_NE(json.find("\"p50_us\":500,\"p99_us\":990,\"p999_us\":999,\"mean_us\":500.5,"),
+            std::string::npos)
+      << json;
+  s.latency.Clear();
+  s.latency.Add(Duration::Micros(123456789));  // ~2 minutes: within 1/1024
+  const std::string big = JsonReport(o, s, "kernel");
+  const size_t at = big.find("\"p50_us\":");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_NEAR(std::stod(big.substr(at + 9)), 123456789.0, 123456789.0 / 1024) << big;
 }
 
 }  // namespace

@@ -94,8 +94,8 @@ class Flight {
       return;
     }
     if (record)
-      r_->rtt.Record(
-          static_cast<uint64_t>(static_cast<double>(now - probe->tsc) * o_.ns_per_tick + 0.5));
+      r_->rtt.Add(Duration::Nanos(
+          static_cast<int64_t>(static_cast<double>(now - probe->tsc) * o_.ns_per_tick + 0.5)));
     --in_flight_;
     pending_.push_back(std::move(pkt));
   }

@@ -9,7 +9,7 @@
 #include <csignal>
 #include <cstdint>
 
-#include "latency_histogram.h"
+#include "base/latency_histogram.h"
 #include "port/port.h"
 
 namespace ustack::rawbench {
@@ -37,7 +37,7 @@ struct ClientOptions {
 
 struct ClientResult {
   bool connected = false;  // a link-up probe came back
-  LatencyHistogram rtt;    // nanoseconds, measured phase only
+  LatencyHistogram rtt;    // measured phase only
   uint64_t measured_ticks = 0;
   uint64_t lost = 0;        // frames given up after loss_timeout_s
   uint64_t stray = 0;       // frames that were not a current probe

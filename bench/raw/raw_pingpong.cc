@@ -101,9 +101,10 @@ void PrintClientReport(const ClientOptions& o, ClientResult& r) {
   const double secs = static_cast<double>(r.measured_ticks) * o.ns_per_tick / 1e9;
   const uint64_t n = r.rtt.count();
   const double rtps = secs > 0 ? static_cast<double>(n) / secs : 0.0;
-  const double p50 = r.rtt.Percentile(0.5) / 1e3, p99 = r.rtt.Percentile(0.99) / 1e3,
-               p999 = r.rtt.Percentile(0.999) / 1e3;
-  const double mean = r.rtt.mean() / 1e3, lo = r.rtt.min() / 1e3, hi = r.rtt.max() / 1e3;
+  const auto us = [](ustack::Duration d) { return static_cast<double>(d.nanos()) / 1e3; };
+  const double p50 = us(r.rtt.Percentile(0.5)), p99 = us(r.rtt.Percentile(0.99)),
+               p999 = us(r.rtt.Percentile(0.999));
+  const double mean = r.rtt.MeanNanos() / 1e3, lo = us(r.rtt.min()), hi = us(r.rtt.max());
   std::printf(
       "raw ping-pong: window %u, %u-byte frames, %.3f s, TSC %.1f MHz\n"
       "round trips %" PRIu64

@@ -1,9 +1,9 @@
-// Unit tests of the raw ping-pong's pure parts: probe frames and the latency histogram.
+// Unit tests of the raw ping-pong's pure part: probe frames (its latency histogram is
+// base/latency_histogram.h, tested in src/base/tests/latency_histogram_test.cc).
 #include <gtest/gtest.h>
 
 #include <array>
 
-#include "latency_histogram.h"
 #include "probe.h"
 
 namespace ustack::rawbench {
@@ -41,34 +41,6 @@ TEST(RawProbe, RejectsShortAndForeignFrames) {
   EXPECT_FALSE(ReadProbe(ipv4));
   std::array<uint8_t, 11> tiny{};
   EXPECT_FALSE(SwapMacs(tiny));
-}
-
-TEST(RawHistogram, NearestRankPercentiles) {
-  LatencyHistogram h;
-  EXPECT_EQ(h.Percentile(0.5), 0u);
-  for (uint64_t ns = 1; ns <= 1000; ++ns) h.Record(ns);
-  EXPECT_EQ(h.count(), 1000u);
-  EXPECT_EQ(h.Percentile(0.5), 500u);
-  EXPECT_EQ(h.Percentile(0.99), 990u);
-  EXPECT_EQ(h.Percentile(0.999), 999u);
-  EXPECT_EQ(h.Percentile(1.0), 1000u);
-  EXPECT_EQ(h.min(), 1u);
-  EXPECT_EQ(h.max(), 1000u);
-  EXPECT_DOUBLE_EQ(h.mean(), 500.5);
-}
-
-TEST(RawHistogram, SlowSamplesAboveTheBuckets) {
-  LatencyHistogram h;
-  for (int i = 0; i < 98; ++i) h.Record(900);
-  h.Record(LatencyHistogram::kExactNs + 5);
-  h.Record(5'000'000);
-  EXPECT_EQ(h.Percentile(0.98), 900u);
-  EXPECT_EQ(h.Percentile(0.99), LatencyHistogram::kExactNs + 5);
-  EXPECT_EQ(h.Percentile(1.0), 5'000'000u);
-  h.Clear();
-  EXPECT_EQ(h.count(), 0u);
-  EXPECT_EQ(h.max(), 0u);
-  EXPECT_EQ(h.Percentile(0.5), 0u);
 }
 
 }  // namespace
