@@ -185,6 +185,8 @@ const std::array kKeys = {
            [](UstackConfig& c, std::string_view v) {
              return SetNum(v, kMinPortMtu, kMaxPortMtu, &c.port0.mtu);
            }},
+    KeyDef{"port0", "rx_burst",
+           [](UstackConfig& c, std::string_view v) { return SetNum(v, 1, 64, &c.port0.rx_burst); }},
     KeyDef{"port0", "tx_push",
            [](UstackConfig& c, std::string_view v) { return SetNum(v, 0, 64, &c.port0.tx_push); }},
     KeyDef{"pcap", "enable",
@@ -372,6 +374,7 @@ StackConfig UstackConfig::ToStackConfig() const {
   s.tcp.receive_buffer_max = tcp.receive_buffer_max;
   s.tcp.time_wait = Duration::Millis(tcp.time_wait_ms);
   s.tcp.delayed_ack = Duration::Millis(tcp.delayed_ack_ms);
+  s.rx_burst = port0.rx_burst;
   s.net.tx_push_frames = port0.tx_push;
   s.tcp.early_output_sends = port0.tx_push;
   return s;

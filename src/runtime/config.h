@@ -8,7 +8,7 @@
 //   [port0] addr (required), netmask, broadcast, gateway, mtu (576..65393; above 1500 see
 //           DpdkPort and port/memif_args.h), tx_push (0..64: hand frames to the device once
 //           this many wait and output TCP as often during the application's turn; 0, the
-//           default: at the end of each iteration)
+//           default: at the end of each iteration), rx_burst (1..64 frames per poll, 32)
 //   [pcap]  enable (0/1), snaplen, savepath
 //   [tcp]   send_buffer, receive_buffer (initial sizes), send_buffer_max, receive_buffer_max
 //           (autosizing limits, not below the initial sizes), time_wait_ms, delayed_ack_ms,
@@ -52,6 +52,8 @@ struct PortSection {
   // Off by default: it halves round trips with 8-32 busy connections over memif, but costs
   // HTTP keep-alive with 64 (docs/BENCHMARKS.md, session 6).
   uint16_t tx_push = 0;
+  // Frames taken from the device per poll iteration (StackConfig::rx_burst).
+  uint16_t rx_burst = 32;
 };
 
 struct PcapSection {

@@ -117,6 +117,13 @@ TEST(ConfigTest, TxPushSetsFramePushAndEarlyTcpOutput) {
   EXPECT_NE(ErrorOf("[port0]\naddr=198.18.0.2\ntx_push=65\n"), "");
 }
 
+TEST(ConfigTest, RxBurstIsCarriedAndBounded) {
+  EXPECT_EQ(MustParse("[port0]\naddr=198.18.0.2\n").ToStackConfig().rx_burst, 32);
+  EXPECT_EQ(MustParse("[port0]\naddr=198.18.0.2\nrx_burst=8\n").ToStackConfig().rx_burst, 8);
+  EXPECT_NE(ErrorOf("[port0]\naddr=198.18.0.2\nrx_burst=0\n"), "");
+  EXPECT_NE(ErrorOf("[port0]\naddr=198.18.0.2\nrx_burst=65\n"), "");
+}
+
 TEST(ConfigTest, EmptyEalArgsIsAllowed) {
   UstackConfig c = MustParse("[dpdk]\neal_args=\n[port0]\naddr=198.18.0.2\n");
   EXPECT_TRUE(c.dpdk.eal_args.empty());
