@@ -60,11 +60,11 @@ class IpOutput {
   // Sends `l4` (transport header + payload) to dst. src == Any picks the interface address.
   // Returns false (and counts the drop) when no route, no buffer, or the queue is full;
   // a packet waiting for ARP counts as sent.
+  virtual bool SendIpv4(Packet l4, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
+                        const Ipv4SendOptions& opts, Instant now) = 0;
   // Hands the frames queued so far to the device now instead of at the end of the poll
   // iteration, so that the peer can start on them while this side keeps working.
   virtual void Push(Instant now) { (void)now; }
-  virtual bool SendIpv4(Packet l4, Ipv4Addr src, Ipv4Addr dst, uint8_t protocol,
-                        const Ipv4SendOptions& opts, Instant now) = 0;
   // The largest transport segment (header included) that fits the path to dst unfragmented.
   virtual uint16_t MaxTransportSize(Ipv4Addr dst) const = 0;
   // A transport validated an ICMP "fragmentation needed" (RFC 1191, RFC 5927): lower the path
