@@ -108,6 +108,12 @@ __attribute__((target("avx512bw"))) inline __m512i Pairs512(__m512i v) {
   return _mm512_madd_epi16(biased, _mm512_set1_epi16(1));
 }
 
+// The signed sum of the sixteen 32-bit lanes.
+__attribute__((target("avx512bw"))) inline int64_t Lanes512(__m512i v) {
+  return _mm512_reduce_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(v))) +
+         _mm512_reduce_add_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1)));
+}
+
 // Summing: a + i is 64-byte aligned. Copying: dst + i is (split stores cost more than split
 // loads).
 template <bool kCopy>
@@ -159,13 +165,11 @@ __attribute__((target("avx512bw"))) uint16_t Avx512(uint8_t* dst, const uint8_t*
     }
     for (; i < stop; i += 64) a0 = _mm512_add_epi32(a0, Pairs512(Load512<kCopy>(d, a, i)));
     const __m512i s = _mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3));
-    biased += _mm512_reduce_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(s))) +
-              _mm512_reduce_add_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(s, 1)));
+    biased += Lanes512(s);
     a0 = a1 = a2 = a3 = _mm512_setzero_si512();
   }
   if (vectors > 1) a0 = _mm512_add_epi32(a0, Pairs512(Masked512<kCopy>(d, a, full_end, last_mask)));
-  biased += _mm512_reduce_add_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(a0))) +
-            _mm512_reduce_add_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(a0, 1)));
+  biased += Lanes512(a0);
   const auto total = static_cast<uint64_t>(biased + static_cast<int64_t>(vectors * 32) * 32768);
   const uint16_t sum = ChecksumFold(total);
   return mis % 2 == 0 ? sum : static_cast<uint16_t>(sum << 8 | sum >> 8);
