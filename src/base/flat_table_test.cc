@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/random.h"
+#include "base/test_seed.h"
 
 namespace ustack {
 namespace {
@@ -40,11 +41,7 @@ using PoorTable = FlatTable<Entry, uint64_t, EntryKey, ModHash>;
 
 // A fixed seed per test (CI stays deterministic) unless USTACK_FLAT_TABLE_SEED gives one.
 uint64_t SeedFor(const char* test, uint64_t fixed) {
-  const char* env = std::getenv("USTACK_FLAT_TABLE_SEED");
-  const uint64_t seed = env ? std::strtoull(env, nullptr, 0) : fixed;
-  std::printf("%s seed=%llu (replay: USTACK_FLAT_TABLE_SEED=%llu)\n", test,
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
-  return seed;
+  return TestSeed(test, "USTACK_FLAT_TABLE_SEED", fixed);
 }
 
 // Runs `ops` random inserts, erases and lookups over keys below `key_space` on both tables

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "base/random.h"
+#include "base/test_seed.h"
 
 namespace ustack {
 namespace {
@@ -55,10 +56,7 @@ TEST(FreeFds, LowestAcrossWordAndSummaryBoundaries) {
 }
 
 TEST(FreeFds, ChurnMatchesStdSet) {
-  const char* env = std::getenv("USTACK_FREE_FDS_SEED");
-  const uint64_t seed = env ? std::strtoull(env, nullptr, 0) : 1;
-  std::printf("FreeFds churn seed=%llu (replay: USTACK_FREE_FDS_SEED=%llu)\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
+  const uint64_t seed = TestSeed("FreeFds churn", "USTACK_FREE_FDS_SEED", 1);
   Random r(seed);
   FreeFds f;
   std::set<int> ref;

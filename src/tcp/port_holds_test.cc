@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/random.h"
+#include "base/test_seed.h"
 
 namespace ustack {
 namespace {
@@ -37,10 +38,7 @@ bool ModelConflicts(const std::vector<ModelHold>& holds, Ipv4Addr addr, uint16_t
 }
 
 TEST(PortHolds, MatchesTheBindRulesModel) {
-  const char* env = std::getenv("USTACK_PORT_HOLDS_SEED");
-  const uint64_t seed = env ? std::strtoull(env, nullptr, 0) : 1;
-  std::printf("PortHolds seed=%llu (replay: USTACK_PORT_HOLDS_SEED=%llu)\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
+  const uint64_t seed = TestSeed("PortHolds", "USTACK_PORT_HOLDS_SEED", 1);
   Random r(seed);
   PortHolds holds(r.Next64());
   std::vector<ModelHold> model;

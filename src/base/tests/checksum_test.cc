@@ -14,6 +14,7 @@
 #include "base/checksum.h"
 #include "base/checksum_impl.h"
 #include "base/random.h"
+#include "base/test_seed.h"
 
 namespace ustack {
 namespace {
@@ -30,11 +31,6 @@ uint64_t ReferenceSum(const uint8_t* d, size_t n, bool odd) {
 uint16_t RefFold(uint64_t s) {
   while (s >> 16) s = (s & 0xffff) + (s >> 16);
   return static_cast<uint16_t>(s);
-}
-
-uint64_t SeedFromEnv() {
-  if (const char* e = std::getenv("USTACK_CHECKSUM_SEED")) return std::strtoull(e, nullptr, 0);
-  return (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
 }
 
 enum class Fill { kRandom, kOnes, kZeros };
@@ -180,9 +176,8 @@ TEST(ChecksumKernels, CopyMatchesReferenceAndWritesOnlyDst) {
 }
 
 TEST(ChecksumKernels, RandomLargeBuffersInChainedPieces) {
-  const uint64_t seed = SeedFromEnv();
-  std::printf("seed %llu (replay: USTACK_CHECKSUM_SEED=%llu)\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
+  const uint64_t seed = TestSeed("RandomLarge", "USTACK_CHECKSUM_SEED",
+                                 (uint64_t{std::random_device{}()} << 32) | std::random_device{}());
   for (const auto& impl : AvailableChecksumImpls()) RandomLarge(impl, seed);
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/random.h"
+#include "base/test_seed.h"
 
 namespace ustack {
 namespace {
@@ -87,11 +88,8 @@ TEST(LatencyHistogram, RelativeErrorBoundedAtEveryPowerOfTwo) {
 }
 
 TEST(LatencyHistogram, RelativeErrorBoundedAtRandomValues) {
-  const char* env = std::getenv("USTACK_HIST_SEED");
   const uint64_t seed =
-      env ? std::strtoull(env, nullptr, 10) : Random(std::random_device{}()).Next64();
-  std::printf("seed %llu (USTACK_HIST_SEED=%llu replays it)\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
+      TestSeed("RandomValues", "USTACK_HIST_SEED", Random(std::random_device{}()).Next64());
   Random rng(seed);
   std::vector<int64_t> values;
   for (int i = 0; i < 1000; ++i) {
