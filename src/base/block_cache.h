@@ -108,6 +108,19 @@ class BlockCache {
   size_t cap_;
 };
 
+// A block of `bytes` from `cache`, or from the plain heap when `cache` is null.
+inline void* AllocateBlock(BlockCache* cache, size_t bytes) {
+  return cache ? cache->Allocate(bytes) : ::operator new(bytes);
+}
+// Gives back a block from AllocateBlock with the same cache and size.
+inline void FreeBlock(BlockCache* cache, void* p, size_t bytes) noexcept {
+  if (cache) {
+    cache->Free(p, bytes);
+  } else {
+    ::operator delete(p);
+  }
+}
+
 // A standard allocator over a BlockCache (null: the plain heap). Containers keep theirs on
 // move and swap, so a block always returns to the cache it came from.
 template <class T>
@@ -124,17 +137,8 @@ class BlockAllocator {
   template <class U>
   BlockAllocator(const BlockAllocator<U>& o) noexcept : cache_(o.cache()) {}  // NOLINT
 
-  T* allocate(size_t n) {
-    const size_t bytes = n * sizeof(T);
-    return static_cast<T*>(cache_ ? cache_->Allocate(bytes) : ::operator new(bytes));
-  }
-  void deallocate(T* p, size_t n) noexcept {
-    if (cache_) {
-      cache_->Free(p, n * sizeof(T));
-    } else {
-      ::operator delete(p);
-    }
-  }
+  T* allocate(size_t n) { return static_cast<T*>(AllocateBlock(cache_, n * sizeof(T))); }
+  void deallocate(T* p, size_t n) noexcept { FreeBlock(cache_, p, n * sizeof(T)); }
   BlockCache* cache() const { return cache_; }
   template <class U>
   bool operator==(const BlockAllocator<U>& o) const {

@@ -53,8 +53,7 @@ class ChunkRing {
   void Grow() {
     const size_t cap = capacity_ == 0 ? kInitialCapacity : capacity_ * 2;
     const size_t bytes = cap * sizeof(RecvChunk);
-    void* mem = blocks_ ? blocks_->Allocate(bytes) : ::operator new(bytes);
-    auto* next = static_cast<RecvChunk*>(mem);
+    auto* next = static_cast<RecvChunk*>(AllocateBlock(blocks_, bytes));
     std::uninitialized_value_construct_n(next, cap);
     for (size_t i = 0; i < count_; ++i) next[i] = std::move(slots_[(head_ + i) & (capacity_ - 1)]);
     Release(slots_, capacity_);
@@ -74,11 +73,7 @@ class ChunkRing {
   void Release(RecvChunk* slots, size_t cap) {
     if (!slots) return;
     std::destroy_n(slots, cap);
-    if (blocks_) {
-      blocks_->Free(slots, cap * sizeof(RecvChunk));
-    } else {
-      ::operator delete(slots);
-    }
+    FreeBlock(blocks_, slots, cap * sizeof(RecvChunk));
   }
 
   BlockCache* blocks_;

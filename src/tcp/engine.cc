@@ -14,19 +14,9 @@ Connection* OwnerOf(ListNode* n) { return static_cast<OwnedNode<Connection>*>(n)
 
 bool BadAddress(Ipv4Addr a) { return a.IsAny() || a.IsBroadcast() || a.IsMulticast(); }
 
-// How many freed connections' memory is kept for reuse. None under AddressSanitizer, so a
-// use after free of a connection is still caught.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr size_t kSpareConnections = 0;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr size_t kSpareConnections = 0;
-#else
-constexpr size_t kSpareConnections = 256;
-#endif
-#else
-constexpr size_t kSpareConnections = 256;
-#endif
+// How many freed connections' memory is kept for reuse. None under AddressSanitizer (where
+// BlockCache keeps nothing either), so a use after free of a connection is still caught.
+constexpr size_t kSpareConnections = BlockCache::kKeepsBlocks ? 256 : 0;
 static_assert(alignof(Connection) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 // Freed blocks kept per cached size (at most 1 MiB of 4 KiB send rings).
 constexpr size_t kSpareBlocks = 256;

@@ -11,7 +11,7 @@ void SendBuffer::Grow(uint32_t need) {
   while (n < need) n *= 2;
   // Uninitialised: only bytes written by Append are ever read (zero-filling a fresh ring was
   // 14% of a short connection's work).
-  auto* fresh = static_cast<uint8_t*>(blocks_ ? blocks_->Allocate(n) : ::operator new(n));
+  auto* fresh = static_cast<uint8_t*>(AllocateBlock(blocks_, n));
   if (ring_len_ > 0) RingCopy(0, fresh, ring_len_);
   FreeRing();
   ring_ = fresh;
@@ -21,11 +21,7 @@ void SendBuffer::Grow(uint32_t need) {
 
 void SendBuffer::FreeRing() {
   if (!ring_) return;
-  if (blocks_) {
-    blocks_->Free(ring_, ring_size_);
-  } else {
-    ::operator delete(ring_);
-  }
+  FreeBlock(blocks_, ring_, ring_size_);
   ring_ = nullptr;
 }
 
